@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+// The CLIs are tested as users run them: through the launchers in bin/, on the compiled dist/ (npm run build).
+const run = (bin: string, args: string[]) =>
+  spawnSync(process.execPath, [`bin/${bin}.js`, ...args], { encoding: 'utf8', timeout: 30_000 });
+const pkgVersion = JSON.parse(readFileSync('package.json', 'utf8')).version;
+
+describe.each(['lsst-quick', 'lsst-prod'])('%s launcher', (bin) => {
+  it('prints the package version', () => {
+    const r = run(bin, ['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(pkgVersion);
+  });
+  it('prints help naming itself', () => {
+    const r = run(bin, ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(bin);
+  });
+  it('rejects an unknown option with one line and exit 2', () => {
+    const r = run(bin, ['--no-such-option', 'x']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
