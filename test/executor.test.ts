@@ -1,51 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type CoordinatorEvent } from '../src/pipeline/coordinator.js';
-import { InlineHost } from '../src/pipeline/host.js';
+import type { CoordinatorEvent } from '../src/pipeline/coordinator.js';
 import { MemoryStore, StoreError, type RecordStore } from '../src/pipeline/store.js';
 import { keys, readRecord } from '../src/pipeline/durable.js';
 import type { PipelineDef } from '../src/pipeline/sensor.js';
-import { isFailed } from '../src/pipeline/sensor.js';
 
-// A toy pipeline with the shape of the real one: a big per-CCD array, a gather of sums (a mergeable summary),
-// a second step that uses the central result, a second gather, and an output. Truth is computable by hand.
-interface Cfg { n: number; failOn?: number }
-const toy: PipelineDef<Cfg, { det: number; total: number; offset: number }> = {
-  name: 'toy',
-  estimateBytes: (_d, c) => c.n * 8,
-  reducers: {
-    mean: (s) => {
-      let sum = 0, cnt = 0;
-      for (const { summary } of s) if (!isFailed(summary)) { sum += (summary as { sum: number }).sum; cnt += (summary as { n: number }).n; }
-      return { mean: sum / cnt };
-    },
-    count: (s) => ({ live: s.filter((x) => !isFailed(x.summary)).length }),
-  },
-  async sensor(ctx) {
-    const img = await ctx.step('make', () => {
-      const a = new Float64Array(ctx.config.n);
-      for (let i = 0; i < a.length; i++) a[i] = ctx.detector * 10 + (i % 7);
-      return a;
-    });
-    if (ctx.detector === ctx.config.failOn) throw new Error(`detector ${ctx.detector} is broken`);
-    let sum = 0;
-    for (const v of img) sum += v;
-    const { mean } = await ctx.gather<{ sum: number; n: number }, { mean: number }>('mean', { sum, n: img.length });
-    const sub = await ctx.step('subtract', () => img.map((v) => v - mean));
-    const { live } = await ctx.gather<object, { live: number }>('count', {});
-    return { det: ctx.detector, total: sub.reduce((a, b) => a + b, 0) * live, offset: mean };
-  },
-};
+import { toy, type Cfg } from './fixtures/toy-pipeline.js';
+import { runVisit as run } from '../src/pipeline/run-visit.js';
+import { FsStore } from '../src/pipeline/store.js';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const dets = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 async function runVisit(store: RecordStore, cfg: Cfg, memoryBytes: number, events: CoordinatorEvent[] = []) {
-  const hosts: InlineHost[] = [];
-  const coord: Coordinator = new Coordinator(toy, store, { visit: '1', detectors: dets }, cfg, hosts, {
-    memoryBytes,
-    onEvent: (e) => events.push(e),
-  });
-  hosts.push(new InlineHost(toy, store, '1', cfg, coord));
-  (coord as unknown as { load: Map<unknown, number> }).load.set(hosts[0], 0);
-  return coord.run();
+  return run({ pipeline: toy, store, visit: { visit: '1', detectors: dets }, config: cfg, memoryBytes, onEvent: (e) => events.push(e) });
 }
 
 function snapshot(store: MemoryStore): Record<string, string> {
@@ -133,11 +101,35 @@ describe('durable coroutine executor', () => {
     await runVisit(store, cfg, 8000);
     store.remove(keys.status(2));
     const bad: PipelineDef<Cfg> = { ...toy, async sensor(ctx) { await ctx.step('other', () => 1); return 0; } };
-    const hosts: InlineHost[] = [];
-    const coord = new Coordinator(bad, store, { visit: '1', detectors: dets }, cfg, hosts, { memoryBytes: Infinity });
-    hosts.push(new InlineHost(bad, store, '1', cfg, coord));
-    (coord as unknown as { load: Map<unknown, number> }).load.set(hosts[0], 0);
-    const out = await coord.run();
+    const out = await run({ pipeline: bad, store, visit: { visit: '1', detectors: dets }, config: cfg });
     expect(out.failed[0].message).toMatch(/recorded as 'make' but the replay called 'other'/);
+  });
+
+  it('gives the same bytes on disk with --jobs 2 (worker threads) as inline', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'exec-'));
+    try {
+      const files = (root: string): Record<string, string> => {
+        const out: Record<string, string> = {};
+        const walk = (d: string) => {
+          for (const f of readdirSync(d)) {
+            const p = path.join(d, f);
+            if (statSync(p).isDirectory()) walk(p);
+            else out[path.relative(root, p)] = readFileSync(p).toString('hex');
+          }
+        };
+        walk(root);
+        return out;
+      };
+      const ref = { module: new URL('./fixtures/toy-pipeline.ts', import.meta.url).href, export: 'toy' };
+      const a = new FsStore(path.join(tmp, 'a'));
+      const b = new FsStore(path.join(tmp, 'b'));
+      await run({ pipeline: toy, store: a, visit: { visit: '1', detectors: dets }, config: cfg });
+      const out = await run({ pipeline: toy, pipelineRef: ref, store: b, visit: { visit: '1', detectors: dets }, config: cfg, jobs: 2, memoryBytes: 16000 });
+      expect(out.done).toEqual(dets);
+      expect(out.drops).toBeGreaterThan(0);
+      expect(files(b.root)).toEqual(files(a.root));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

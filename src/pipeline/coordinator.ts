@@ -60,10 +60,18 @@ export class Coordinator implements HostEvents {
     private readonly store: RecordStore,
     private readonly visit: VisitInfo,
     private readonly config: unknown,
-    private readonly hosts: Host[],
+    makeHosts: (events: HostEvents) => Host[],
     private readonly opts: CoordinatorOptions,
   ) {
-    for (const h of hosts) this.load.set(h, 0);
+    this.hosts = makeHosts(this);
+    for (const h of this.hosts) this.load.set(h, 0);
+  }
+
+  private readonly hosts: Host[];
+
+  /** Stop the hosts (worker threads); call once run() has settled. */
+  async close(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.close()));
   }
 
   private estimate(det: DetectorId): number {
