@@ -1,7 +1,57 @@
-import yargs from 'yargs';
+import { readFileSync } from 'node:fs';
+import yargs, { type Options } from 'yargs';
 import { VERSION } from '../version.js';
 import { runProgram } from '../util/cli.js';
 import { UserError } from '../util/errors.js';
+import { PARAMS, applyJson, applySex, cliName, coerce, defaultConfig, dumpConfig, type Config } from '../pipeline/config.js';
+import { runQuick } from './run.js';
+
+/** yargs options generated from the one config table (values are validated by coerce, not by yargs). */
+function paramOptions(): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const p of PARAMS) {
+    const name = cliName(p);
+    if (!name) continue;
+    out[name] = {
+      describe: `${p.describe} [${p.key}; default ${JSON.stringify(p.def)}]`,
+      type: p.type === 'bool' ? 'boolean' : 'string',
+      group: 'SExtractor parameters:',
+      ...(p.alias ? { alias: p.alias } : {}),
+      ...(p.choices && p.type === 'enum' ? { choices: [...p.choices, ...p.choices.map((c) => c.toUpperCase())] } : {}),
+    };
+  }
+  return out;
+}
+
+/** defaults < --config FILE (.json or SExtractor .sex) < explicit command-line options */
+export function buildConfig(argv: Record<string, unknown>): Config {
+  let c = defaultConfig();
+  const cf = argv.config as string | undefined;
+  if (cf) {
+    let text: string;
+    try {
+      text = readFileSync(cf, 'utf8');
+    } catch {
+      throw new UserError(`${cf}: cannot read the config file`);
+    }
+    if (/\.json$/i.test(cf)) {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(text);
+      } catch (e) {
+        throw new UserError(`${cf}: invalid JSON (${(e as Error).message})`);
+      }
+      c = applyJson(c, obj, cf);
+    } else c = applySex(c, text, cf);
+  }
+  for (const p of PARAMS) {
+    const name = cliName(p);
+    if (!name) continue;
+    const v = argv[name];
+    if (v !== undefined) c[p.key] = coerce(p, v, `--${name}`);
+  }
+  return c;
+}
 
 /** `lsst-quick image.fits`: SExtractor-style detection and photometry of every image HDU of a FITS file. */
 export async function main(argv: string[]): Promise<number> {
@@ -10,14 +60,47 @@ export async function main(argv: string[]): Promise<number> {
     argv,
     (y) =>
       y
-        .usage('$0 <image.fits> [options]\n\nDetect and measure sources in every image HDU of a FITS file.')
+        .usage('$0 <image.fits> [options]\n\nDetect and measure sources in every image HDU of a FITS file (SExtractor-style).')
         .version(VERSION)
+        .options(paramOptions())
+        .option('config', { alias: 'c', type: 'string', describe: 'Config file: JSON (SExtractor keys) or a SExtractor .sex file' })
+        .option('dump-config', { type: 'boolean', describe: 'Print the effective configuration as JSON and exit' })
+        .option('json', { type: 'boolean', describe: 'Print a one-line JSON summary on stdout' })
+        .option('png', { type: 'string', describe: 'Write a PNG preview of the first image HDU with the detections' })
         .command(
-          '$0 <image>',
+          '$0 [image]',
           false,
           (c) => c.positional('image', { type: 'string', describe: 'FITS image (.fits, .fits.gz, tile-compressed)' }),
-          async () => {
-            throw new UserError('detection is not implemented yet');
+          async (args) => {
+            const config = buildConfig(args as Record<string, unknown>);
+            if (args['dump-config']) {
+              process.stdout.write(`${dumpConfig(config)}\n`);
+              return;
+            }
+            if (!args.image) throw new UserError('an input image is required');
+            const tty = process.stderr.isTTY && !args.json;
+            let bar: { update(n: number): void; stop(): void } | undefined;
+            const summary = await runQuick({
+              input: args.image as string,
+              config,
+              png: args.png as string | undefined,
+              onHduDone: async (done, total) => {
+                if (!tty || total < 2) return;
+                if (!bar) {
+                  const { default: cp } = await import('cli-progress');
+                  const b = new cp.SingleBar({ format: 'HDUs [{bar}] {value}/{total}' }, cp.Presets.shades_classic);
+                  b.start(total, 0);
+                  bar = b;
+                }
+                bar.update(done);
+                if (done === total) bar.stop();
+              },
+            });
+            if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+            else {
+              const n = summary.hdus.reduce((a, h) => a + h.objects, 0);
+              process.stderr.write(`lsst-quick: ${n} objects in ${summary.hdus.length} HDU(s) -> ${summary.catalog} (${summary.seconds.toFixed(2)} s)\n`);
+            }
           },
         ),
     (a) => yargs(a),

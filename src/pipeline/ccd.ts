@@ -1,0 +1,152 @@
+/**
+ * The per-CCD algorithm core, written once as a durable sensor coroutine (see sensor.ts):
+ * load -> background -> detect -> measure. Quick mode runs it with gathers resolved over one CCD;
+ * production runs it under the executor. Visit-level gathers plug in between the steps.
+ */
+import { estimateBackground, interpolate, weightedNoise, type BackgroundModel } from '../background/index.js';
+import { detectSources } from '../detect/detect.js';
+import type { DetectionResult } from '../detect/types.js';
+import { measureObjects } from '../measure/index.js';
+import type { Catalog, VectorSizes } from '../catalog/schema.js';
+import { makePlane, type Plane } from '../image/types.js';
+import type { Config } from './config.js';
+import type { PipelineDef, SensorContext } from './sensor.js';
+import { loadCcd, type CcdInput, type LoadedCcd } from './load.js';
+
+export interface CcdJob {
+  input: CcdInput;
+  config: Config;
+}
+
+export interface CcdResult {
+  catalog: Catalog;
+  sizes: VectorSizes;
+  width: number;
+  height: number;
+  /** SExtractor's "Background: X RMS: Y" */
+  background: number;
+  rms: number;
+  gain: number;
+  saturLevel: number;
+  nObjects: number;
+}
+
+const cfgNum = (c: Config, k: string) => c[k] as number;
+const cfgList = (c: Config, k: string) => c[k] as number[];
+const pair = (v: number[]): number | [number, number] => (v.length === 1 ? v[0] : [v[0], v[1]]);
+
+export function backgroundOptions(c: Config) {
+  return {
+    backSize: pair(cfgList(c, 'BACK_SIZE')),
+    filterSize: pair(cfgList(c, 'BACK_FILTERSIZE')),
+    filterThresh: cfgNum(c, 'BACK_FILTTHRESH'),
+    type: c.BACK_TYPE as 'auto' | 'manual',
+    value: cfgNum(c, 'BACK_VALUE'),
+  };
+}
+
+/** Background model of a CCD: the small mesh grid that is persisted (the full maps are re-interpolated). */
+export function backgroundStep(ccd: LoadedCcd, c: Config): { model: BackgroundModel; globalBackground: number; globalRms: number } {
+  const bg = estimateBackground(ccd.image, backgroundOptions(c), {
+    weight: ccd.weight,
+    weightType: ccd.weightType,
+    mask: ccd.mask ? { width: ccd.image.width, height: ccd.image.height, data: ccd.mask } : undefined,
+  });
+  return { model: bg.model, globalBackground: bg.globalBackground, globalRms: bg.globalRms };
+}
+
+export interface Maps {
+  background: Plane;
+  rms: Plane;
+  /** background-subtracted image */
+  image: Plane;
+  /** per-pixel noise from the weight map (rescaled), when there is one */
+  weightedRms?: Plane;
+}
+
+/** Full-resolution maps from the persisted model: cheap to recompute, so never persisted. */
+export function mapsStep(ccd: LoadedCcd, model: BackgroundModel): Maps {
+  const background = interpolate(model, 'background');
+  const rms = interpolate(model, 'rms');
+  const sub = new Float32Array(ccd.image.data.length);
+  const d = ccd.image.data;
+  const b = background.data;
+  for (let i = 0; i < sub.length; i++) sub[i] = d[i] - b[i];
+  const weightedRms = ccd.weight ? weightedNoise(ccd.weight, ccd.weightType ?? 'weight', model.weightScale) : undefined;
+  return { background, rms, image: makePlane(ccd.image.width, ccd.image.height, sub), weightedRms };
+}
+
+export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): DetectionResult {
+  return detectSources(maps.image, maps.weightedRms ?? globalRms, {
+    filter: c.FILTER_NAME as string,
+    thresh: cfgNum(c, 'DETECT_THRESH'),
+    threshType: c.THRESH_TYPE as 'relative' | 'absolute',
+    minArea: cfgNum(c, 'DETECT_MINAREA'),
+    deblendNthresh: cfgNum(c, 'DEBLEND_NTHRESH'),
+    deblendMincont: cfgNum(c, 'DEBLEND_MINCONT'),
+    clean: c.CLEAN as boolean,
+    cleanParam: cfgNum(c, 'CLEAN_PARAM'),
+    mask: ccd.mask ? { width: ccd.image.width, height: ccd.image.height, data: ccd.mask } : undefined,
+  });
+}
+
+export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): Catalog {
+  let variance: Plane | undefined;
+  if (maps.weightedRms) {
+    const r = maps.weightedRms.data;
+    const v = new Float32Array(r.length);
+    for (let i = 0; i < r.length; i++) v[i] = r[i] * r[i];
+    variance = makePlane(r.length === 0 ? 0 : maps.weightedRms.width, maps.weightedRms.height, v);
+  }
+  const auto = cfgList(c, 'PHOT_AUTOPARAMS');
+  return measureObjects(
+    det,
+    {
+      image: maps.image,
+      background: maps.background,
+      filtered: det.filtered ? makePlane(maps.image.width, maps.image.height, det.filtered) : undefined,
+      rms: maps.rms,
+      variance,
+      mask: ccd.mask,
+    },
+    {
+      gain: ccd.gain,
+      saturLevel: ccd.saturLevel,
+      magZeropoint: cfgNum(c, 'MAG_ZEROPOINT'),
+      apertures: cfgList(c, 'PHOT_APERTURES'),
+      autoParams: [auto[0], auto[1]],
+      fluxFrac: cfgList(c, 'PHOT_FLUXFRAC'),
+      maskType: (c.MASK_TYPE as string).toUpperCase() as 'NONE' | 'BLANK' | 'CORRECT',
+      backgroundRms: globalRms,
+      threshSigma: cfgNum(c, 'ANALYSIS_THRESH'),
+    },
+  );
+}
+
+/** The CCD coroutine. Large intermediates that are cheap to recompute are not persisted. */
+export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> {
+  const c = ctx.config.config;
+  const ccd = await ctx.step('load', () => loadCcd(ctx.config.input, c), { persist: false });
+  const bg = await ctx.step('background', () => backgroundStep(ccd, c));
+  const maps = await ctx.step('maps', () => mapsStep(ccd, bg.model), { persist: false });
+  const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
+  const catalog = await ctx.step('measure', () => measureStep(det, maps, ccd, c, bg.globalRms));
+  return {
+    catalog,
+    sizes: { nApertures: cfgList(c, 'PHOT_APERTURES').length, nFluxFrac: cfgList(c, 'PHOT_FLUXFRAC').length },
+    width: ccd.image.width,
+    height: ccd.image.height,
+    background: bg.globalBackground,
+    rms: bg.globalRms,
+    gain: ccd.gain,
+    saturLevel: ccd.saturLevel,
+    nObjects: det.objects.length,
+  };
+}
+
+export const ccdPipeline: PipelineDef<CcdJob, CcdResult> = {
+  name: 'ccd',
+  sensor: ccdSensor,
+  reducers: {},
+  estimateBytes: () => 0,
+};

@@ -1,0 +1,134 @@
+/**
+ * Quick mode: every image HDU of a FITS file is one CCD, run through the shared CCD coroutine with
+ * gathers resolved locally; one catalog for the file, optional check images and a PNG preview.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import { FitsFile, type Hdu } from '../fits/file.js';
+import { parseParamList, type ParamSelection } from '../catalog/schema.js';
+import { writeCatalog, type CatalogFormat, type HduCatalog } from '../catalog/write.js';
+import { ccdPipeline, type CcdJob, type CcdResult } from '../pipeline/ccd.js';
+import { dumpConfig, type Config } from '../pipeline/config.js';
+import { runSingle } from '../pipeline/single.js';
+import type { HduRef } from '../pipeline/load.js';
+import { UserError } from '../util/errors.js';
+import { VERSION } from '../version.js';
+import { CheckImageCollector } from './check-images.js';
+import { readFileSync } from 'node:fs';
+
+export interface QuickOptions {
+  input: string;
+  config: Config;
+  png?: string;
+  onHduDone?: (done: number, total: number) => void;
+}
+
+export interface QuickSummary {
+  input: string;
+  catalog: string;
+  format: CatalogFormat;
+  hdus: { ext: number; hdu: number; width: number; height: number; objects: number; background: number; rms: number }[];
+  checkImages: string[];
+  png?: string;
+  seconds: number;
+}
+
+const EXT: Record<CatalogFormat, string> = { fits: '.cat.fits', ldac: '.ldac.fits', csv: '.cat.csv', ecsv: '.cat.ecsv', parquet: '.cat.parquet' };
+
+/** Image HDUs with 2-D data (plain or tile-compressed), in file order. */
+export function imageHdus(file: FitsFile): Hdu[] {
+  return file.hdus.filter((h) => (h.type === 'image' && h.axes.length >= 2 && h.dataByteLength > 0) || h.type === 'compressed-image');
+}
+
+function stripFitsExt(p: string): string {
+  return p.replace(/\.(fits|fit|fts)(\.gz|\.fz)?$/i, '').replace(/\.fz$/i, '');
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function pairedHdus(what: string, file: string, n: number): Hdu[] {
+  const f = FitsFile.open(file);
+  try {
+    const hdus = imageHdus(f);
+    if (hdus.length !== n) throw new UserError(`${file}: the ${what} has ${hdus.length} image HDUs, the input has ${n}`);
+    return hdus;
+  } finally {
+    f.close();
+  }
+}
+
+export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
+  const t0 = performance.now();
+  const c = o.config;
+  const file = FitsFile.open(o.input);
+  let hdus: Hdu[];
+  try {
+    hdus = imageHdus(file);
+  } finally {
+    file.close();
+  }
+  if (hdus.length === 0) throw new UserError(`${o.input}: no image HDU with data`);
+  const weightFile = (c.WEIGHT_IMAGE as string) || undefined;
+  const maskFile = (c.MASK_IMAGE as string) || undefined;
+  if (weightFile && c.WEIGHT_TYPE === 'none') c.WEIGHT_TYPE = 'map_weight';
+  if (!weightFile && c.WEIGHT_TYPE !== 'none') throw new UserError(`WEIGHT_TYPE ${c.WEIGHT_TYPE} needs a weight map (--weight FILE)`);
+  const weights = weightFile ? pairedHdus('weight map', weightFile, hdus.length) : undefined;
+  const masks = maskFile ? pairedHdus('mask', maskFile, hdus.length) : undefined;
+  let select: ParamSelection[] | undefined;
+  if (c.PARAMETERS_NAME) {
+    const pf = c.PARAMETERS_NAME as string;
+    let text: string;
+    try {
+      text = readFileSync(pf, 'utf8');
+    } catch {
+      throw new UserError(`${pf}: cannot read the parameter file`);
+    }
+    try {
+      select = parseParamList(text);
+    } catch (e) {
+      throw new UserError(`${pf}: ${(e as Error).message}`);
+    }
+  }
+  const format = c.CATALOG_TYPE as CatalogFormat;
+  const catalogPath = (c.CATALOG_NAME as string) || `${stripFitsExt(o.input)}${EXT[format]}`;
+  if (!existsSync(path.dirname(path.resolve(catalogPath)))) throw new UserError(`${catalogPath}: the output directory does not exist`);
+  const checks = new CheckImageCollector(c.CHECKIMAGE_TYPE as string[], (c.CHECKIMAGE_NAME as string) || path.join(path.dirname(catalogPath), path.basename(stripFitsExt(o.input))),
+    c.PHOT_APERTURES as number[],
+  );
+
+  const results: HduCatalog[] = [];
+  const summary: QuickSummary['hdus'] = [];
+  for (const [k, h] of hdus.entries()) {
+    const ref = (f: string, hh: Hdu): HduRef => ({ file: f, hdu: hh.index });
+    const job: CcdJob = {
+      input: { image: ref(o.input, h), weight: weights && ref(weightFile!, weights[k]), mask: masks && ref(maskFile!, masks[k]) },
+      config: c,
+    };
+    const res: CcdResult = await runSingle(ccdPipeline, 'quick', k + 1, job, { onStep: (name, v) => checks.onStep(k, name, v) });
+    results.push({ extNumber: k + 1, catalog: res.catalog, sizes: res.sizes, imageHeader: h.header });
+    summary.push({ ext: k + 1, hdu: h.index, width: res.width, height: res.height, objects: res.nObjects, background: res.background, rms: res.rms });
+    checks.finishHdu(k, results[k]);
+    o.onHduDone?.(k + 1, hdus.length);
+  }
+  const provenance = {
+    SOFTWARE: 'lsst-quick',
+    SOFTVERS: VERSION,
+    INPUT: path.resolve(o.input),
+    INSHA256: await sha256File(o.input),
+    CONFIG: JSON.stringify(JSON.parse(dumpConfig(c))),
+  };
+  await writeCatalog(catalogPath, format, results, { select, provenance });
+  const written = checks.write();
+  let png: string | undefined;
+  if (o.png) {
+    const { renderPreview } = await import('../render/preview.js');
+    await renderPreview(o.input, hdus[0].index, results[0].catalog, o.png);
+    png = o.png;
+  }
+  return { input: o.input, catalog: catalogPath, format, hdus: summary, checkImages: written, png, seconds: (performance.now() - t0) / 1000 };
+}
