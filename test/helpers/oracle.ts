@@ -162,3 +162,19 @@ export function matchXY(x1: ArrayLike<number>, y1: ArrayLike<number>, x2: ArrayL
   }
   return out;
 }
+
+/** Read a FITS binary table with astropy: columns as float arrays (vector columns as arrays of rows). */
+export function astropyTable(file: string, hdu: number | string = 1): { nrows: number; columns: Record<string, number[] | number[][]> } {
+  return JSON.parse(
+    runPython(
+      `import sys, json, numpy as np
+from astropy.io import fits
+which = sys.argv[2]
+with fits.open(sys.argv[1]) as f:
+    t = f[int(which) if which.isdigit() else which].data
+    cols = {n: np.asarray(t[n]).astype(float).tolist() for n in t.columns.names}
+print(json.dumps({'nrows': len(t), 'columns': cols}).replace('NaN', 'null'))`,
+      [path.resolve(file), String(hdu)],
+    ),
+  );
+}
