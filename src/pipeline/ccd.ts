@@ -123,17 +123,35 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
   );
 }
 
-/** The CCD coroutine. Large intermediates that are cheap to recompute are not persisted. */
-export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> {
-  const c = ctx.config.config;
-  const ccd = await ctx.step('load', () => loadCcd(ctx.config.input, c), { persist: false });
+export interface CcdCore {
+  ccd: LoadedCcd;
+  bg: ReturnType<typeof backgroundStep>;
+  maps: Maps;
+  det: DetectionResult;
+  catalog: Catalog;
+}
+
+/** The per-CCD steps shared by quick mode and production. Large intermediates cheap to recompute are not persisted. */
+export async function ccdCore(ctx: SensorContext<unknown>, input: CcdInput, c: Config): Promise<CcdCore> {
+  const ccd = await ctx.step('load', () => loadCcd(input, c), { persist: false });
   const bg = await ctx.step('background', () => backgroundStep(ccd, c));
   const maps = await ctx.step('maps', () => mapsStep(ccd, bg.model), { persist: false });
   const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
   const catalog = await ctx.step('measure', () => measureStep(det, maps, ccd, c, bg.globalRms));
+  return { ccd, bg, maps, det, catalog };
+}
+
+export function vectorSizes(c: Config): VectorSizes {
+  return { nApertures: cfgList(c, 'PHOT_APERTURES').length, nFluxFrac: cfgList(c, 'PHOT_FLUXFRAC').length };
+}
+
+/** The quick-mode CCD coroutine: the shared core, no visit-level gathers. */
+export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> {
+  const c = ctx.config.config;
+  const { ccd, bg, det, catalog } = await ccdCore(ctx, ctx.config.input, c);
   return {
     catalog,
-    sizes: { nApertures: cfgList(c, 'PHOT_APERTURES').length, nFluxFrac: cfgList(c, 'PHOT_FLUXFRAC').length },
+    sizes: vectorSizes(c),
     width: ccd.image.width,
     height: ccd.image.height,
     background: bg.globalBackground,

@@ -1,0 +1,8 @@
+/** The lsst-prod commands: each module exports a factory of a yargs CommandModule (setExit reports exit codes). */
+import type { CommandModule } from 'yargs';
+import { ingestCommand } from './ingest.js';
+import { visitCommand } from './visit.js';
+
+export type CommandFactory = (setExit: (code: number) => void) => CommandModule<any, any>;
+
+export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand];

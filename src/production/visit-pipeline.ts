@@ -1,0 +1,126 @@
+/**
+ * The production pipeline: the shared per-CCD core (pipeline/ccd.ts) plus visit-level gathers, then the
+ * per-CCD catalog in exactly lsst-quick's schema and format. Runs under the durable executor.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseParamList } from '../catalog/schema.js';
+import { writeCatalog, type CatalogFormat } from '../catalog/write.js';
+import { ccdCore, vectorSizes } from '../pipeline/ccd.js';
+import { dumpConfig, type Config } from '../pipeline/config.js';
+import type { CcdInput } from '../pipeline/load.js';
+import { isFailed, type PipelineDef, type Reducer, type SensorContext } from '../pipeline/sensor.js';
+import { VERSION } from '../version.js';
+
+export interface VisitRaw {
+  input: CcdInput;
+  width: number;
+  height: number;
+}
+
+export interface VisitJob {
+  visit: string;
+  /** by detector id (as a string key) */
+  raws: Record<string, VisitRaw>;
+  config: Config;
+  /** R/out/<visit> */
+  outDir: string;
+  /** contents of the --params file, if any */
+  params?: string;
+}
+
+export interface BackgroundSummary {
+  level: number;
+  rms: number;
+  npix: number;
+}
+
+export interface VisitBackground {
+  /** pixel-weighted mean of the CCD levels, and the median CCD rms */
+  level: number;
+  rms: number;
+  ccds: number;
+}
+
+export interface CcdOutput {
+  detector: number;
+  catalog: string;
+  sha256: string;
+  objects: number;
+  background: number;
+  rms: number;
+}
+
+const CAT_EXT: Record<CatalogFormat, string> = { fits: '.cat.fits', ldac: '.ldac.fits', csv: '.cat.csv', ecsv: '.cat.ecsv', parquet: '.cat.parquet' };
+
+export function ccdCatalogPath(job: VisitJob, det: number): string {
+  return path.join(job.outDir, `ccd-${String(det).padStart(3, '0')}${CAT_EXT[job.config.CATALOG_TYPE as CatalogFormat]}`);
+}
+
+const backgroundReducer: Reducer<BackgroundSummary, VisitBackground> = (summaries) => {
+  let sum = 0;
+  let npix = 0;
+  const rms: number[] = [];
+  for (const { summary } of summaries) {
+    if (isFailed(summary)) continue;
+    sum += summary.level * summary.npix;
+    npix += summary.npix;
+    rms.push(summary.rms);
+  }
+  rms.sort((a, b) => a - b);
+  const m = rms.length;
+  return { level: npix ? sum / npix : NaN, rms: m ? (m % 2 ? rms[(m - 1) / 2] : 0.5 * (rms[m / 2 - 1] + rms[m / 2])) : NaN, ccds: m };
+};
+
+async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
+  const job = ctx.config;
+  const raw = job.raws[String(ctx.detector)];
+  if (!raw) throw new Error(`detector ${ctx.detector} is not part of visit ${job.visit}`);
+  const c = job.config;
+  const core = await ccdCore(ctx, raw.input, c);
+  // Visit-level background statistics (a mergeable summary: sums and counts). The focal-plane
+  // background model of the joint-fit issue replaces this reducer without changing the executor.
+  await ctx.gather<BackgroundSummary, VisitBackground>('background', {
+    level: core.bg.globalBackground,
+    rms: core.bg.globalRms,
+    npix: core.ccd.image.width * core.ccd.image.height,
+  });
+  const file = ccdCatalogPath(job, ctx.detector);
+  const written = await ctx.step('write', async () => {
+    const select = job.params ? parseParamList(job.params) : undefined;
+    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: core.ccd.header }], {
+      select,
+      provenance: {
+        SOFTWARE: 'lsst-prod',
+        SOFTVERS: VERSION,
+        VISIT: job.visit,
+        DETECTOR: String(ctx.detector),
+        INPUT: raw.input.image.file,
+        CONFIG: JSON.stringify(JSON.parse(dumpConfig(c))),
+      },
+    });
+    return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
+  });
+  return {
+    detector: ctx.detector,
+    catalog: path.basename(file),
+    sha256: written.sha256,
+    objects: core.det.objects.length,
+    background: core.bg.globalBackground,
+    rms: core.bg.globalRms,
+  };
+}
+
+/** Bytes of working memory per CCD pixel, measured on 4k x 4k CCDs (bench/prod): image, maps, detection planes. */
+export const BYTES_PER_PIXEL = 48;
+
+export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
+  name: 'visit',
+  sensor: visitSensor,
+  reducers: { background: backgroundReducer },
+  estimateBytes: (det, job) => {
+    const r = job.raws[String(det)];
+    return r ? r.width * r.height * BYTES_PER_PIXEL : 0;
+  },
+};
