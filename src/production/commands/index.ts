@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { ingestCommand } from './ingest.js';
 import { visitCommand } from './visit.js';
+import { freezeCommand, rerunCommand, statusCommand } from './state.js';
 
 export type CommandFactory = (setExit: (code: number) => void) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand];
+export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand];
