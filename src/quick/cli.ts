@@ -19,7 +19,12 @@ export async function main(argv: string[]): Promise<number> {
         .option('config', { alias: 'c', type: 'string', describe: 'Config file: JSON (SExtractor keys) or a SExtractor .sex file' })
         .option('dump-config', { type: 'boolean', describe: 'Print the effective configuration as JSON and exit' })
         .option('json', { type: 'boolean', describe: 'Print a one-line JSON summary on stdout' })
+        .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Worker threads over image HDUs' })
         .option('png', { type: 'string', describe: 'Write a PNG preview of the first image HDU with the detections' })
+        .check((a) => {
+          if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new Error('option --jobs needs an integer from 1 to 256');
+          return true;
+        })
         .command(
           '$0 [image]',
           false,
@@ -37,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
               input: args.image as string,
               config,
               png: args.png as string | undefined,
+              jobs: args.jobs as number,
               onHduDone: async (done, total) => {
                 if (!tty || total < 2) return;
                 if (!bar) {

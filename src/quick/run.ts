@@ -3,7 +3,8 @@
  * gathers resolved locally; one catalog for the file, optional check images and a PNG preview.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { runPool } from '../util/pool.js';
 import path from 'node:path';
 import { FitsFile, type Hdu } from '../fits/file.js';
 import { parseParamList, type ParamSelection } from '../catalog/schema.js';
@@ -15,12 +16,13 @@ import type { HduRef } from '../pipeline/load.js';
 import { UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { CheckImageCollector } from './check-images.js';
-import { readFileSync } from 'node:fs';
 
 export interface QuickOptions {
   input: string;
   config: Config;
   png?: string;
+  /** worker threads over HDUs (1: in this thread; check images always run in this thread) */
+  jobs?: number;
   onHduDone?: (done: number, total: number) => void;
 }
 
@@ -101,20 +103,37 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
     c.PHOT_APERTURES as number[],
   );
 
-  const results: HduCatalog[] = [];
-  const summary: QuickSummary['hdus'] = [];
-  for (const [k, h] of hdus.entries()) {
-    const ref = (f: string, hh: Hdu): HduRef => ({ file: f, hdu: hh.index });
-    const job: CcdJob = {
-      input: { image: ref(o.input, h), weight: weights && ref(weightFile!, weights[k]), mask: masks && ref(maskFile!, masks[k]) },
-      config: c,
-    };
-    const res: CcdResult = await runSingle(ccdPipeline, 'quick', k + 1, job, { onStep: (name, v) => checks.onStep(k, name, v) });
-    results.push({ extNumber: k + 1, catalog: res.catalog, sizes: res.sizes, imageHeader: h.header });
-    summary.push({ ext: k + 1, hdu: h.index, width: res.width, height: res.height, objects: res.nObjects, background: res.background, rms: res.rms });
-    checks.finishHdu(k, results[k]);
-    o.onHduDone?.(k + 1, hdus.length);
+  const ref = (f: string, hh: Hdu): HduRef => ({ file: f, hdu: hh.index });
+  const jobs: CcdJob[] = hdus.map((h, k) => ({
+    input: { image: ref(o.input, h), weight: weights && ref(weightFile!, weights[k]), mask: masks && ref(maskFile!, masks[k]) },
+    config: c,
+  }));
+  let done = 0;
+  let res: CcdResult[];
+  if ((o.jobs ?? 1) > 1 && hdus.length > 1 && !checks.types.length) {
+    try {
+      res = await runPool<{ ext: number; job: CcdJob }, CcdResult>(
+        new URL(`./hdu-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+        jobs.map((job, k) => ({ ext: k + 1, job })),
+        o.jobs!,
+        () => o.onHduDone?.(++done, hdus.length),
+      );
+    } catch (e) {
+      // errors cross the thread boundary as {name, message}: user-facing ones stay user-facing
+      const err = e as Error;
+      if (err.name === 'UserError' || err.name === 'FitsError') throw new UserError(err.message);
+      throw e;
+    }
+  } else {
+    res = [];
+    for (const [k, job] of jobs.entries()) {
+      res.push(await runSingle(ccdPipeline, 'quick', k + 1, job, { onStep: (name, v) => checks.onStep(k, name, v) }));
+      o.onHduDone?.(++done, hdus.length);
+    }
   }
+  const results: HduCatalog[] = res.map((r, k) => ({ extNumber: k + 1, catalog: r.catalog, sizes: r.sizes, imageHeader: hdus[k].header }));
+  results.forEach((r, k) => checks.finishHdu(k, r));
+  const summary: QuickSummary['hdus'] = res.map((r, k) => ({ ext: k + 1, hdu: hdus[k].index, width: r.width, height: r.height, objects: r.nObjects, background: r.background, rms: r.rms }));
   const provenance = {
     SOFTWARE: 'lsst-quick',
     SOFTVERS: VERSION,

@@ -1,0 +1,68 @@
+/**
+ * A minimal worker-thread pool: each worker imports a module exporting `runTask(input)`, and takes tasks
+ * one at a time in submission order; results come back in task order. Under the TypeScript sources
+ * (tests) workers register the tsx loader first. (We keep this instead of piscina because the same
+ * bootstrap serves the executor's long-lived coroutine hosts and runs under tsx in tests.)
+ */
+import { Worker } from 'node:worker_threads';
+
+export function spawnWorker(entry: URL, workerData: unknown): Worker {
+  return entry.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData })
+    : new Worker(entry, { workerData });
+}
+
+export async function runPool<I, O>(entry: URL, tasks: readonly I[], jobs: number, onResult?: (i: number, o: O) => void): Promise<O[]> {
+  const results: O[] = new Array(tasks.length);
+  let next = 0;
+  let failure: unknown;
+  const n = Math.max(1, Math.min(jobs, tasks.length));
+  const workers = Array.from({ length: n }, () => spawnWorker(entry, { pool: true }));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const feed = () => {
+              if (failure !== undefined || next >= tasks.length) return resolve();
+              const i = next++;
+              w.once('message', (m: { ok: true; value: O } | { ok: false; error: { message: string; name: string; exitCode?: number } }) => {
+                if (m.ok) {
+                  results[i] = m.value;
+                  onResult?.(i, m.value);
+                } else {
+                  const e = new Error(m.error.message) as Error & { exitCode?: number };
+                  e.name = m.error.name;
+                  failure ??= e;
+                }
+                feed();
+              });
+              w.postMessage(tasks[i]);
+            };
+            w.once('error', (e) => {
+              failure ??= e;
+              resolve();
+            });
+            feed();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  if (failure !== undefined) throw failure;
+  return results;
+}
+
+/** Worker side: answer each task message with runTask's result (errors as {name, message}). */
+export function serveTasks<I, O>(port: import('node:worker_threads').MessagePort, runTask: (input: I) => Promise<O> | O, transfer?: (o: O) => ArrayBuffer[]): void {
+  port.on('message', async (input: I) => {
+    try {
+      const value = await runTask(input);
+      port.postMessage({ ok: true, value }, transfer?.(value) ?? []);
+    } catch (e) {
+      const err = e as Error & { exitCode?: number };
+      port.postMessage({ ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e), exitCode: err?.exitCode } });
+    }
+  });
+}
