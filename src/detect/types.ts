@@ -12,13 +12,50 @@ export interface DetectedObject {
   readonly peakIndex: number;
   /** SExtractor FLAGS bits known at detection: 2 = deblended, 8 = truncated by the image edge, 16/32 set later. */
   readonly flags: number;
+  /**
+   * Pixels of spurious detections merged into this object by CLEAN (ascending; absent or empty if none).
+   * SExtractor adds their flux to FLUX_ISO / FLUXERR_ISO and their count to ISOAREAF_IMAGE, labels them with
+   * this object in the segmentation map, but leaves the moments (X_IMAGE, X2_IMAGE...) and ISOAREA_IMAGE alone.
+   */
+  readonly cleaned?: Int32Array;
+  /** Detection moments (SExtractor preanalyse()), see DetectionMoments. */
+  readonly moments?: DetectionMoments;
+}
+
+/**
+ * Isophotal moments computed at detection exactly as SExtractor does (its X_IMAGE, Y_IMAGE, X2_IMAGE, ... A/B,
+ * CXX..., come from these): weighted by the FILTERED detection image over `pixels`; for deblended children the
+ * barycentre is that of the branch core above its deblending level (ANALYSE_ROBUST) and the second moments are
+ * taken about it. Coordinates are 0-based (X_IMAGE = mx + 1).
+ */
+export interface DetectionMoments {
+  readonly mx: number;
+  readonly my: number;
+  readonly mx2: number;
+  readonly my2: number;
+  readonly mxy: number;
+  readonly a: number;
+  readonly b: number;
+  /** degrees, counter-clockwise from +x, in (-90, 90] */
+  readonly theta: number;
+  readonly cxx: number;
+  readonly cyy: number;
+  readonly cxy: number;
+  /** SExtractor's isophotal truncation correction of a*b */
+  readonly abcor: number;
+  /** filtered flux and pixel count, including CLEAN-merged pixels (SExtractor fdflux / ISOAREAF_IMAGE) */
+  readonly fdflux: number;
+  readonly fdnpix: number;
 }
 
 export interface DetectionResult {
-  /** Objects in a deterministic order (SExtractor-like: by increasing YMAX, then by first pixel). */
+  /** Objects in a deterministic order: SExtractor's NUMBER order (see src/detect/clean.ts). */
   readonly objects: readonly DetectedObject[];
   /** Segmentation map: 0 = sky, k = objects[k - 1]. Same layout as the image. */
   readonly segmentation: Int32Array;
+  /** The filtered (convolved) detection image, same layout. With filtering off it is the input data itself
+   * (not a copy) unless bad pixels had to be zeroed: treat it as read-only. */
+  readonly filtered?: Float32Array;
 }
 
 /** SExtractor FLAGS bits (catalog column FLAGS). */

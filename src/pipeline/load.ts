@@ -2,8 +2,10 @@
  * Loading one CCD's inputs: the image HDU, optional weight map and mask (same shape), and the
  * header-derived GAIN and SATURATE (the header keyword wins over the config value, as in SExtractor).
  */
-import { FitsFile } from '../fits/file.js';
-import { readImage } from '../fits/image.js';
+import { FitsFile } from '../fits/index.js';
+import { readImage } from '../fits/index.js';
+// installs the tile-compressed image decoder (RICE_1, GZIP_1/2, HCOMPRESS_1, PLIO_1) into readImage
+import '../fits/compress/reader.js';
 import type { Header } from '../fits/header.js';
 import type { Plane } from '../image/types.js';
 import { UserError } from '../util/errors.js';

@@ -3,7 +3,7 @@
  * visit per multi-extension file (each image HDU a CCD).
  */
 import path from 'node:path';
-import { FitsFile, type Hdu } from '../fits/file.js';
+import { FitsFile, type Hdu } from '../fits/index.js';
 import type { Header } from '../fits/header.js';
 import { imageHdus } from '../quick/run.js';
 import { UserError } from '../util/errors.js';

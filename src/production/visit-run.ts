@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeCatalog, writeFileAtomic, type CatalogFormat } from '../catalog/write.js';
-import { FitsFile } from '../fits/file.js';
+import { FitsFile } from '../fits/index.js';
 import { buildTable } from '../fits/table-write.js';
 import { Header } from '../fits/header.js';
 import { writeFits } from '../fits/write.js';

@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
                 if (done === total) bar.stop();
               },
             });
+            for (const w of summary.warnings) process.stderr.write(`lsst-quick: warning: ${w}\n`);
             if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
             else {
               const n = summary.hdus.reduce((a, h) => a + h.objects, 0);

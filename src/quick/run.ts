@@ -3,10 +3,13 @@
  * gathers resolved locally; one catalog for the file, optional check images and a PNG preview.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { runPool } from '../util/pool.js';
 import path from 'node:path';
-import { FitsFile, type Hdu } from '../fits/file.js';
+import { FitsError } from '../fits/errors.js';
+import { FitsFile, type Hdu } from '../fits/index.js';
+import { readImage } from '../fits/index.js';
+import { celestialWcs } from '../astrometry/wcs.js';
 import { parseParamList, type ParamSelection } from '../catalog/schema.js';
 import { writeCatalog, type CatalogFormat, type HduCatalog } from '../catalog/write.js';
 import { ccdPipeline, type CcdJob, type CcdResult } from '../pipeline/ccd.js';
@@ -33,6 +36,8 @@ export interface QuickSummary {
   hdus: { ext: number; hdu: number; width: number; height: number; objects: number; background: number; rms: number }[];
   checkImages: string[];
   png?: string;
+  /** one line each, '<file>: HDU <n>: <problem>' (empty catalogs, unusable WCS) */
+  warnings: string[];
   seconds: number;
 }
 
@@ -64,9 +69,62 @@ function pairedHdus(what: string, file: string, n: number): Hdu[] {
   }
 }
 
+/** A path that must be an existing regular file (a directory would fail later with no file name). */
+function requireFile(p: string): void {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    return; // let the opener report ENOENT/EACCES with the file name
+  }
+  if (st.isDirectory()) throw new UserError(`${p}: is a directory, not a FITS file`);
+}
+
+function requireDir(what: string, p: string): void {
+  if (!existsSync(path.dirname(path.resolve(p)))) throw new UserError(`${p}: the ${what} directory does not exist`);
+}
+
+/** Why an HDU gave no objects: one line for the warning (reads the pixels again: only for empty HDUs). */
+function whyEmpty(file: string, hdu: number, r: CcdResult, minArea: number): string {
+  const f = FitsFile.open(file);
+  let d: Float32Array;
+  try {
+    d = readImage(f, hdu, { as: 'float32' }).data as Float32Array;
+  } finally {
+    f.close();
+  }
+  let finite = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v - v !== 0) continue; // NaN or infinite
+    finite++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (finite === 0) return 'no finite pixels (all NaN or infinite)';
+  if (d.length < minArea) return `only ${d.length} pixel(s), fewer than DETECT_MINAREA ${minArea}`;
+  if (min >= r.saturLevel) return `every pixel is saturated (>= ${r.saturLevel})`;
+  if (min === max) return `constant image (every finite pixel is ${min})`;
+  return 'no sources above the detection threshold';
+}
+
+/** A one-line warning for an HDU whose WCS cannot be used (the catalog then has no sky coordinates). */
+function wcsWarning(file: string, h: Hdu): string | undefined {
+  try {
+    celestialWcs(h.header);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof FitsError)) throw e;
+    return `${file}: HDU ${h.index}: ${e.problem}; no sky coordinates`;
+  }
+}
+
 export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
   const t0 = performance.now();
   const c = o.config;
+  requireFile(o.input);
   const file = FitsFile.open(o.input);
   let hdus: Hdu[];
   try {
@@ -75,10 +133,17 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
     file.close();
   }
   if (hdus.length === 0) throw new UserError(`${o.input}: no image HDU with data`);
+  const warnings: string[] = [];
+  for (const h of hdus) {
+    const w = wcsWarning(o.input, h);
+    if (w) warnings.push(w);
+  }
   const weightFile = (c.WEIGHT_IMAGE as string) || undefined;
   const maskFile = (c.MASK_IMAGE as string) || undefined;
   if (weightFile && c.WEIGHT_TYPE === 'none') c.WEIGHT_TYPE = 'map_weight';
   if (!weightFile && c.WEIGHT_TYPE !== 'none') throw new UserError(`WEIGHT_TYPE ${c.WEIGHT_TYPE} needs a weight map (--weight FILE)`);
+  if (weightFile) requireFile(weightFile);
+  if (maskFile) requireFile(maskFile);
   const weights = weightFile ? pairedHdus('weight map', weightFile, hdus.length) : undefined;
   const masks = maskFile ? pairedHdus('mask', maskFile, hdus.length) : undefined;
   let select: ParamSelection[] | undefined;
@@ -98,10 +163,12 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
   }
   const format = c.CATALOG_TYPE as CatalogFormat;
   const catalogPath = (c.CATALOG_NAME as string) || `${stripFitsExt(o.input)}${EXT[format]}`;
-  if (!existsSync(path.dirname(path.resolve(catalogPath)))) throw new UserError(`${catalogPath}: the output directory does not exist`);
+  requireDir('output', catalogPath);
+  if (o.png) requireDir('PNG', o.png);
   const checks = new CheckImageCollector(c.CHECKIMAGE_TYPE as string[], (c.CHECKIMAGE_NAME as string) || path.join(path.dirname(catalogPath), path.basename(stripFitsExt(o.input))),
     c.PHOT_APERTURES as number[],
   );
+  if (checks.types.length && c.CHECKIMAGE_NAME) requireDir('check-image', c.CHECKIMAGE_NAME as string);
 
   const ref = (f: string, hh: Hdu): HduRef => ({ file: f, hdu: hh.index });
   const jobs: CcdJob[] = hdus.map((h, k) => ({
@@ -131,6 +198,9 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
       o.onHduDone?.(++done, hdus.length);
     }
   }
+  res.forEach((r, k) => {
+    if (r.nObjects === 0) warnings.push(`${o.input}: HDU ${hdus[k].index}: ${whyEmpty(o.input, hdus[k].index, r, c.DETECT_MINAREA as number)}; the catalog is empty`);
+  });
   const results: HduCatalog[] = res.map((r, k) => ({ extNumber: k + 1, catalog: r.catalog, sizes: r.sizes, imageHeader: hdus[k].header }));
   results.forEach((r, k) => checks.finishHdu(k, r));
   const summary: QuickSummary['hdus'] = res.map((r, k) => ({ ext: k + 1, hdu: hdus[k].index, width: r.width, height: r.height, objects: r.nObjects, background: r.background, rms: r.rms }));
@@ -149,5 +219,5 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
     await renderPreview(o.input, hdus[0].index, results[0].catalog, o.png);
     png = o.png;
   }
-  return { input: o.input, catalog: catalogPath, format, hdus: summary, checkImages: written, png, seconds: (performance.now() - t0) / 1000 };
+  return { input: o.input, catalog: catalogPath, format, hdus: summary, checkImages: written, png, warnings, seconds: (performance.now() - t0) / 1000 };
 }

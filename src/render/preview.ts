@@ -2,7 +2,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from '../catalog/schema.js';
-import { readPlane } from '../fits/image.js';
+import { readPlane } from '../fits/index.js';
 import { toGrey, type Stretch } from './stretch.js';
 
 /** Draw ellipse outlines into an RGB buffer whose row 0 is the top of the image. */

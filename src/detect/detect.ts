@@ -1,0 +1,171 @@
+/**
+ * SExtractor-style detection of a background-subtracted image: filter, threshold, 8-connected labelling
+ * (DETECT_MINAREA), multi-threshold deblending, CLEAN, and output in SExtractor's NUMBER order with a
+ * segmentation map.
+ */
+import type { Plane } from '../image/types.js';
+import { UserError } from '../util/errors.js';
+import { CleanList, StripClock, type ListObject } from './clean.js';
+import { DeblendScratch, deblend, type DeblendContext } from './deblend.js';
+import { convolve, resolveFilter } from './filter.js';
+import { labelComponents, thresholdAt, type Threshold } from './label.js';
+import { sextractorMthresh } from './lutzorder.js';
+import { objectMoments } from './moments.js';
+import { resolveDetectOptions, type DetectOptions } from './options.js';
+import { GlibcRand } from './rand.js';
+import type { DetectedObject, DetectionResult } from './types.js';
+
+/**
+ * Detect sources in `image` (background already subtracted).
+ *
+ * rms: with THRESH_TYPE relative, the threshold is thresh x rms. Pass a number (the background's global
+ * sigma, SExtractor's "backsig" = median of the mesh sigmas) to reproduce SExtractor run without a weight map,
+ * whose threshold is one constant over the image (this reproduces it exactly: same objects, NUMBER order and
+ * segmentation); pass an RMS plane to threshold against the local RMS, in the spirit of SExtractor with a weight
+ * map (which however thresholds a filtered variance map and skips the abcor area correction: we do neither, and
+ * the object's threshold is the lowest over its pixels). Ignored for absolute thresholds.
+ * Pixels that are NaN/infinite or masked (options.mask non-zero) never detect and enter the filter as 0;
+ * pixels with a non-positive or non-finite RMS never detect. The input planes are not modified.
+ */
+export function detectSources(image: Plane, rms: Plane | number, options: Partial<DetectOptions> = {}): DetectionResult {
+  const opts = resolveDetectOptions(options);
+  const { width, height } = image;
+  const npix = width * height;
+  if (image.data.length !== npix) throw new UserError(`detection: image data has ${image.data.length} values, expected ${width}x${height}`);
+  if (typeof rms !== 'number' && (rms.width !== width || rms.height !== height))
+    throw new UserError(`detection: RMS plane is ${rms.width}x${rms.height}, image is ${width}x${height}`);
+  const mask = opts.mask;
+  if (mask && (mask.width !== width || mask.height !== height || mask.data.length !== npix))
+    throw new UserError(`detection: mask is ${mask.width}x${mask.height}, image is ${width}x${height}`);
+
+  // bad pixels: masked or non-finite -> never detected, 0 for the filter
+  let bad: Uint8Array | null = null;
+  let input = image.data;
+  for (let p = 0; p < npix; p++) {
+    const v = image.data[p];
+    if ((mask && mask.data[p] !== 0) || v - v !== 0) {
+      if (!bad) {
+        bad = new Uint8Array(npix);
+        input = image.data.slice();
+      }
+      bad[p] = 1;
+      input[p] = 0;
+    }
+  }
+
+  const kernel = resolveFilter(opts.filter);
+  const filtered = kernel ? convolve(input, width, height, kernel) : input;
+
+  let threshold: Threshold;
+  if (opts.threshType === 'absolute') threshold = { kind: 'constant', value: Math.fround(opts.thresh) };
+  else if (typeof rms === 'number') {
+    if (!(rms > 0 && Number.isFinite(rms))) throw new UserError(`detection: relative threshold needs a positive RMS (got ${rms})`);
+    threshold = { kind: 'constant', value: Math.fround(opts.thresh * rms) };
+  } else threshold = { kind: 'plane', rms: rms.data, factor: opts.thresh };
+
+  const comps = labelComponents(filtered, width, height, threshold, bad, opts.minArea);
+
+  const ctx: DeblendContext = {
+    width,
+    height,
+    filtered,
+    image: image.data,
+    nthresh: opts.deblendNthresh,
+    mincont: opts.deblendMincont,
+    partMinArea: Math.min(opts.minArea, 3),
+    draws: opts.deblendDraws === 'glibc' ? { kind: 'glibc', rand: new GlibcRand(opts.seed) } : { kind: 'hash', seed: opts.seed },
+  };
+  const scratch = new DeblendScratch();
+  const heap = new Float32Array(opts.minArea);
+  const thrAt = (p: number): number => thresholdAt(threshold, p);
+  const objectThreshold = (px: Int32Array): number => {
+    if (threshold.kind === 'constant') return threshold.value;
+    let t = Infinity;
+    for (let i = 0; i < px.length; i++) t = Math.min(t, thrAt(px[i]));
+    return Math.fround(t);
+  };
+
+  const list = new CleanList(width, height, opts.clean, opts.cleanParam, opts.objectStack, opts.cleanMargin);
+  const clock = new StripClock(height, opts.bufferLines, kernel ? kernel.height : 0);
+  let c = 0;
+  for (let yl = 0; yl <= height; yl++) {
+    if (yl < height) clock.startLine(yl);
+    // objects whose last line is yl - 1 are complete during line yl, in raster order of their last pixel
+    for (; c < comps.count; c++) {
+      const last = comps.pixels[comps.offsets[c + 1] - 1];
+      if (Math.floor(last / width) !== yl - 1) break;
+      const root = comps.pixels.subarray(comps.offsets[c], comps.offsets[c + 1]);
+      for (const child of deblend(root, objectThreshold(root), ctx, scratch, opts.clean)) {
+        const t = objectThreshold(child.pixels);
+        const m = objectMoments(child.pixels, 0, child.pixels.length, width, filtered, image.data, t, child.centre ?? undefined);
+        const o: ListObject = {
+          pixels: child.pixels,
+          absorbed: [],
+          threshold: t,
+          mthresh: child.order ? sextractorMthresh(child.order, filtered, thrAt, opts.minArea, heap) : 0,
+          moments: m,
+          fdflux: m.fdflux,
+          fdnpix: m.fdnpix,
+          fdpeak: m.fdpeak,
+          fdpeakIndex: m.fdpeakIndex,
+          xmin: m.xmin,
+          xmax: m.xmax,
+          ymin: m.ymin,
+          ymax: m.ymax,
+          flags: child.flags,
+          ycmin: 0,
+          ycmax: 0,
+          index: -1,
+          seen: 0,
+        };
+        list.add(o);
+      }
+    }
+    const ymin = clock.endLine(yl);
+    if (ymin >= 0) list.endBelow(ymin);
+  }
+  list.flush();
+
+  const segmentation = new Int32Array(npix);
+  const objects: DetectedObject[] = list.out.map((o, k) => {
+    const label = k + 1;
+    for (let i = 0; i < o.pixels.length; i++) segmentation[o.pixels[i]] = label;
+    let cleaned: Int32Array | undefined;
+    if (o.absorbed.length > 0) {
+      cleaned = new Int32Array(o.absorbed.reduce((s, a) => s + a.length, 0));
+      let f = 0;
+      for (const a of o.absorbed) {
+        cleaned.set(a, f);
+        f += a.length;
+      }
+      cleaned.sort();
+      for (let i = 0; i < cleaned.length; i++) segmentation[cleaned[i]] = label;
+    }
+    const m = o.moments;
+    return {
+      pixels: o.pixels,
+      threshold: o.threshold,
+      peak: o.fdpeak,
+      peakIndex: o.fdpeakIndex,
+      flags: o.flags,
+      ...(cleaned ? { cleaned } : {}),
+      moments: {
+        mx: m.mx,
+        my: m.my,
+        mx2: m.mx2,
+        my2: m.my2,
+        mxy: m.mxy,
+        a: m.a,
+        b: m.b,
+        theta: m.theta,
+        cxx: m.cxx,
+        cyy: m.cyy,
+        cxy: m.cxy,
+        abcor: m.abcor,
+        fdflux: o.fdflux,
+        fdnpix: o.fdnpix,
+      },
+    };
+  });
+  return { objects, segmentation, filtered };
+}

@@ -1,0 +1,162 @@
+/**
+ * Thresholding and 8-connected labelling of the filtered image (SExtractor's scanimage() + Lutz's algorithm),
+ * done here with run-length union-find: memory linear in the image size, no object or pixel stack limits.
+ */
+
+/** Detection threshold: a constant (SExtractor without weight map) or factor * rms per pixel. */
+export type Threshold =
+  | { readonly kind: 'constant'; readonly value: number }
+  | { readonly kind: 'plane'; readonly rms: Float32Array; readonly factor: number };
+
+/** Threshold at pixel p (Infinity where the RMS is unusable). */
+export function thresholdAt(t: Threshold, p: number): number {
+  if (t.kind === 'constant') return t.value;
+  const r = t.rms[p];
+  return r > 0 && r < Infinity ? t.factor * r : Infinity;
+}
+
+/** Connected components in compressed form: pixels of component c are pixels[offsets[c] .. offsets[c+1]). */
+export interface Components {
+  readonly count: number;
+  readonly offsets: Int32Array;
+  /** Linear pixel indices, ascending within each component. */
+  readonly pixels: Int32Array;
+}
+
+class IntStack {
+  data: Int32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Int32Array(Math.max(16, capacity));
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Int32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+function find(parent: Int32Array, i: number): number {
+  let r = i;
+  while (parent[r] !== r) r = parent[r];
+  while (parent[i] !== r) {
+    const n = parent[i];
+    parent[i] = r;
+    i = n;
+  }
+  return r;
+}
+
+/**
+ * Label pixels with filtered > threshold (strictly, as SExtractor) that are not bad, 8-connected, keeping
+ * components of at least minArea pixels. Components come out in SExtractor's completion order: by their last
+ * pixel in raster order (an object is complete when the scan passes the end of its last row).
+ */
+export function labelComponents(
+  filtered: Float32Array,
+  width: number,
+  height: number,
+  threshold: Threshold,
+  bad: Uint8Array | null,
+  minArea: number,
+): Components {
+  const x0s = new IntStack(1 << 14);
+  const x1s = new IntStack(1 << 14);
+  const rows = new IntStack(1 << 14);
+  let parent = new Int32Array(1 << 14);
+  let prevStart = 0;
+  let prevEnd = 0;
+  const constT = threshold.kind === 'constant' ? threshold.value : 0;
+  const rms = threshold.kind === 'plane' ? threshold.rms : null;
+  const factor = threshold.kind === 'plane' ? threshold.factor : 0;
+  for (let y = 0; y < height; y++) {
+    const rowStart = x0s.length;
+    const o = y * width;
+    let x = 0;
+    while (x < width) {
+      // find the start of a run
+      for (; x < width; x++) {
+        const p = o + x;
+        if (isOn(filtered[p], p)) break;
+      }
+      if (x >= width) break;
+      const a = x;
+      for (x++; x < width; x++) {
+        const p = o + x;
+        if (!isOn(filtered[p], p)) break;
+      }
+      const id = x0s.length;
+      x0s.push(a);
+      x1s.push(x);
+      rows.push(y);
+      if (id >= parent.length) {
+        const np = new Int32Array(parent.length * 2);
+        np.set(parent);
+        parent = np;
+      }
+      parent[id] = id;
+    }
+    // union with overlapping (8-connected) runs of the previous row
+    let j = prevStart;
+    const rowEnd = x0s.length;
+    for (let i = rowStart; i < rowEnd; i++) {
+      const a = x0s.data[i];
+      const b = x1s.data[i];
+      while (j < prevEnd && x1s.data[j] < a) j++;
+      for (let k = j; k < prevEnd && x0s.data[k] <= b; k++) {
+        const ri = find(parent, i);
+        const rk = find(parent, k);
+        if (ri !== rk) {
+          if (ri < rk) parent[rk] = ri;
+          else parent[ri] = rk;
+        }
+      }
+    }
+    prevStart = rowStart;
+    prevEnd = rowEnd;
+  }
+
+  function isOn(v: number, p: number): boolean {
+    if (bad !== null && bad[p] !== 0) return false;
+    if (rms === null) return v > constT;
+    const r = rms[p];
+    return r > 0 && v > factor * r;
+  }
+
+  const nruns = x0s.length;
+  const size = new Int32Array(nruns);
+  const lastRun = new Int32Array(nruns);
+  for (let i = 0; i < nruns; i++) {
+    const r = find(parent, i);
+    parent[i] = r;
+    size[r] += x1s.data[i] - x0s.data[i];
+    lastRun[r] = i;
+  }
+  // component ids in completion order (order of their last run)
+  const compOf = new Int32Array(nruns).fill(-1);
+  let count = 0;
+  for (let i = 0; i < nruns; i++) {
+    const r = parent[i];
+    if (lastRun[r] === i && size[r] >= minArea) compOf[r] = count++;
+  }
+  const offsets = new Int32Array(count + 1);
+  for (let i = 0; i < nruns; i++) {
+    const r = parent[i];
+    if (lastRun[r] === i && compOf[r] >= 0) offsets[compOf[r] + 1] = size[r];
+  }
+  for (let c = 0; c < count; c++) offsets[c + 1] += offsets[c];
+  const fill = offsets.slice(0, count);
+  const pixels = new Int32Array(offsets[count]);
+  for (let i = 0; i < nruns; i++) {
+    const c = compOf[parent[i]];
+    if (c < 0) continue;
+    const base = rows.data[i] * width;
+    let f = fill[c];
+    for (let x = x0s.data[i]; x < x1s.data[i]; x++) pixels[f++] = base + x;
+    fill[c] = f;
+  }
+  return { count, offsets, pixels };
+}
