@@ -7,6 +7,7 @@ import { estimateBackground, interpolate, weightedNoise, type BackgroundModel } 
 import { detectSources } from '../detect/detect.js';
 import type { DetectionResult } from '../detect/types.js';
 import { measureObjects } from '../measure/index.js';
+import { celestialWcs } from '../astrometry/wcs.js';
 import type { Catalog, VectorSizes } from '../catalog/schema.js';
 import { makePlane, type Plane } from '../image/types.js';
 import type { Config } from './config.js';
@@ -90,6 +91,21 @@ export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: num
   });
 }
 
+/**
+ * ALPHA_J2000/DELTA_J2000 from the header's celestial WCS at the isophotal barycentre (X_IMAGE, Y_IMAGE),
+ * when the WCS is ICRS or FK5 (J2000); an invalid WCS is a FitsError naming the file and the problem.
+ */
+export function addSkyCoordinates(cat: Catalog, ccd: LoadedCcd): void {
+  const wcs = celestialWcs(ccd.header);
+  if (!wcs || !/^(ICRS|FK5)$/.test(wcs.radesys)) return;
+  const n = cat.NUMBER.length;
+  const ra = new Float64Array(n);
+  const dec = new Float64Array(n);
+  wcs.pixToSkyArrays(cat.X_IMAGE, cat.Y_IMAGE, ra, dec, n);
+  cat.ALPHA_J2000 = ra;
+  cat.DELTA_J2000 = dec;
+}
+
 export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): Catalog {
   let variance: Plane | undefined;
   if (maps.weightedRms) {
@@ -99,7 +115,7 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
     variance = makePlane(r.length === 0 ? 0 : maps.weightedRms.width, maps.weightedRms.height, v);
   }
   const auto = cfgList(c, 'PHOT_AUTOPARAMS');
-  return measureObjects(
+  const cat = measureObjects(
     det,
     {
       image: maps.image,
@@ -121,6 +137,8 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
       threshSigma: cfgNum(c, 'ANALYSIS_THRESH'),
     },
   );
+  addSkyCoordinates(cat, ccd);
+  return cat;
 }
 
 export interface CcdCore {
