@@ -194,6 +194,29 @@ describe('apertures on a constant image', () => {
   });
 });
 
+describe('catalog layout', () => {
+  it('an empty detection gives every measured column with zero rows; vectors are n x width', () => {
+    const W = 16;
+    const plane = { width: W, height: W, data: new Float32Array(W * W) };
+    const empty = measureObjects({ objects: [], segmentation: new Int32Array(W * W) }, { image: plane, background: plane }, { gain: 0, saturLevel: 1e9, magZeropoint: 0, apertures: [3, 6], backgroundRms: 1 });
+    expect(empty.NUMBER.length).toBe(0);
+    expect(empty.FLUX_APER.length).toBe(0);
+    const seg = new Int32Array(W * W);
+    const px = [7 * W + 7, 7 * W + 8, 8 * W + 7, 8 * W + 8];
+    for (const p of px) (seg[p] = 1), (plane.data[p] = 10);
+    const one = measureObjects(
+      { objects: [{ pixels: Int32Array.from(px), threshold: 1, peak: 10, peakIndex: px[0], flags: 0 }], segmentation: seg },
+      { image: plane, background: { width: W, height: W, data: new Float32Array(W * W) } },
+      { gain: 0, saturLevel: 1e9, magZeropoint: 0, apertures: [3, 6], fluxFrac: [0.2, 0.5, 0.8], backgroundRms: 1 },
+    );
+    expect(one.FLUX_APER.length).toBe(2);
+    expect(one.FLUX_RADIUS.length).toBe(3);
+    expect(one.X_IMAGE[0]).toBeCloseTo(8.5, 6); // 1-based centre of pixels 7..8
+    expect(one.FLUX_RADIUS[0]).toBeLessThan(one.FLUX_RADIUS[1]);
+    expect(one.FLUX_RADIUS[1]).toBeLessThan(one.FLUX_RADIUS[2]);
+  });
+});
+
 describe('magnitudes', () => {
   it('MAG = ZP - 2.5 log10(F), MAGERR = 1.086 dF/F, 99 for non-positive flux (SExtractor)', () => {
     expect(fluxToMag(100, 25)).toBeCloseTo(20, 12);
@@ -368,13 +391,13 @@ describe('speed', () => {
       const gy = Math.floor(c / 136);
       placed.push(30 * gx + 18 + 6 * (rng.uniform() - 0.5), 30 * gy + 18 + 6 * (rng.uniform() - 0.5));
     }
-    const nsrc = placed.length / 2;
+    const nsrc = placed.length / 2; // 136 x 136 cells
     for (let k = 0; k < nsrc; k++) {
       const x0 = placed[2 * k];
       const y0 = placed[2 * k + 1];
       const sx = 1 + 2 * rng.uniform();
       const sy = sx * (0.5 + 0.5 * rng.uniform());
-      const flux = 400 * 300 ** rng.uniform();
+      const flux = 2000 * 100 ** rng.uniform();
       const norm = flux / (2 * Math.PI * sx * sy);
       const r = Math.ceil(4 * sx);
       for (let y = Math.round(y0) - r; y <= Math.round(y0) + r; y++)
@@ -395,7 +418,7 @@ describe('speed', () => {
     console.log(
       `speed: ${cat.NUMBER.length} objects on ${W}x${H} measured in ${wall.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`,
     );
-    expect(cat.NUMBER.length).toBeGreaterThan(17000);
+    expect(cat.NUMBER.length).toBeGreaterThanOrEqual(18000);
     expect(wall).toBeLessThan(30); // generous: shared 2-core CI machines; the log line is the measurement
   });
 });

@@ -33,15 +33,19 @@ export interface MeasureImages {
   /**
    * Per-pixel variance (ADU^2), e.g. from a weight map or rms^2 (SExtractor WEIGHT_TYPE MAP_VAR/MAP_RMS/BACKGROUND).
    * Absent: every pixel has the global variance backgroundRms^2, as SExtractor without a weight map.
+   * Pixels of infinite, negative or NaN variance (zero weight) are bad pixels.
    */
   readonly variance?: Plane;
   /** Bad-pixel mask: nonzero = unusable. Non-finite image pixels are always treated as bad. */
   readonly mask?: Uint8Array;
   /**
-   * Pixels above the detection threshold (nonzero), including those of detections too small to become objects:
-   * the pixels SExtractor blanks for neighbour masking. Absent: when a filtered image is available and every object
-   * has the same (constant) threshold T, the pixels with filtered value > T plus all object pixels; otherwise only
-   * the pixels of objects (segmentation != 0).
+   * The pixels SExtractor has blanked while it measures (nonzero): every pixel above the detection threshold, including
+   * those of detections too small to become objects, except the pixels of CLEANed detections it pasted back (all
+   * rows below the scan's blanking line at the time of the merge: with a 3x3 filter, all but the last row of a
+   * swallowed detection that completes after its master). Used as given.
+   * Absent: the pixels of all objects (segmentation != 0) plus, when a filtered image is available and every object
+   * has the same (constant) threshold T, the pixels with filtered value > T; pixels of DetectedObject.cleaned are
+   * then treated as pasted back (not blanked).
    */
   readonly detected?: Uint8Array;
 }
@@ -80,7 +84,10 @@ export interface MeasureConfig {
    * n x n sub-sampling of boundary pixels (SExtractor 2.25 hard-codes n = 5), to reproduce its numbers exactly.
    */
   readonly apertureSubsampling?: number;
-  /** THRESH_TYPE RELATIVE analysis threshold in sigmas: with a variance map, ISOAREA counts pixels above thresh*sqrt(var). */
+  /**
+   * ANALYSIS_THRESH in sigmas, for THRESH_TYPE RELATIVE only: with a variance map, ISOAREA counts pixels above
+   * thresh * sqrt(var) (SExtractor with a weight map). Leave undefined for absolute thresholds.
+   */
   readonly threshSigma?: number;
 }
 
@@ -129,10 +136,7 @@ function median(data: Float32Array): number {
   return n % 2 ? finite[(n - 1) >> 1] : 0.5 * (finite[n / 2 - 1] + finite[n / 2]);
 }
 
-/**
- * Resolve the inputs into a MeasureContext (one O(npix) pass to build the blocked-pixel map). Pixels merged into an
- * object by CLEAN are not blocked: SExtractor pastes them back into the image when it discards the spurious detection.
- */
+/** Resolve the inputs into a MeasureContext (a few O(npix) passes to build the blocked-pixel map). */
 export function makeContext(images: MeasureImages, detection: DetectionResult, config: MeasureConfig): MeasureContext {
   const segmentation = detection.segmentation;
   const { image, background } = images;
@@ -170,10 +174,17 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
     if (v - v !== 0) blocked[p] |= BLOCK_BAD; // NaN or infinite
   }
   if (mask) for (let p = 0; p < n; p++) if (mask[p] !== 0) blocked[p] |= BLOCK_BAD;
-  for (const obj of detection.objects) {
-    const cl = obj.cleaned;
-    if (cl) for (let i = 0; i < cl.length; i++) blocked[cl[i]] &= ~BLOCK_DETECTED;
-  }
+  const vmap = images.variance?.data;
+  if (vmap)
+    for (let p = 0; p < n; p++) {
+      const v = vmap[p];
+      if (!(v >= 0 && v < 1e30)) blocked[p] |= BLOCK_BAD; // zero weight: infinite or undefined variance
+    }
+  if (!detected)
+    for (const obj of detection.objects) {
+      const cl = obj.cleaned;
+      if (cl) for (let i = 0; i < cl.length; i++) blocked[cl[i]] &= ~BLOCK_DETECTED;
+    }
   const backgroundRms = config.backgroundRms ?? (images.rms ? median(images.rms.data) : NaN);
   if (!(backgroundRms >= 0)) throw new RangeError('measurement needs config.backgroundRms or an rms map');
   const maskType = config.maskType ?? 'CORRECT';

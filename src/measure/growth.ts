@@ -87,14 +87,19 @@ function radiusFrom(k: number, target: number, step: number): number {
   return step * (dg !== 0 ? k + (target - cum[k - 1]) / dg : k);
 }
 
-const targets = new Float64Array(16);
-const found = new Int32Array(16);
+let targets = new Float64Array(8);
+let found = new Int32Array(8);
 
 /** Fill s.fluxRadius (one per PHOT_FLUXFRAC) and s.hlRadius; needs s.autoFlux. Sets FLAGS bit 16 if cut by the edge. */
 export function measureGrowth(ctx: MeasureContext, fluxFrac: readonly number[], s: ObjState): void {
   const { mx, my, label } = s;
   const { w, h, img, blocked } = ctx;
   const rlim = NSIG * s.a;
+  if (!(rlim > 0)) {
+    s.fluxRadius.fill(0);
+    s.hlRadius = MIN_HLRAD;
+    return;
+  }
   // SExtractor integrates a box of radius rlim + 1.5 (this sets FLAGS bit 16), but pixels farther than
   // rlim + SUB_REACH only reach bins >= 64
   circleBox(ctx, mx, my, rlim + 1.5, box);
@@ -105,6 +110,10 @@ export function measureGrowth(ctx: MeasureContext, fluxFrac: readonly number[], 
   const step = 1 / stepdens;
   const autoFlux = Math.fround(s.autoFlux); // single precision in SExtractor
   const nt = fluxFrac.length + 1;
+  if (targets.length < nt) {
+    targets = new Float64Array(nt);
+    found = new Int32Array(nt);
+  }
   for (let t = 0; t < fluxFrac.length; t++) targets[t] = fluxFrac[t] * autoFlux;
   targets[nt - 1] = 0.5 * autoFlux;
   found.fill(-1, 0, nt);

@@ -11,7 +11,13 @@
  *    of deblended children), the moments of a deblended object are taken about its own barycentre;
  *  - FLAGS bit 32 (isophotal data incomplete: an object crossing SExtractor's scan-buffer edge) cannot happen here;
  *    bits 64/128 (memory overflows) never happen;
- *  - with a variance map, the per-pixel Poisson term of apertures is weighted by the pixel's overlap area.
+ *  - with a variance map, the per-pixel Poisson term of apertures is weighted by the pixel's overlap area;
+ *  - every column is always computed, so FLAGS bit 16 (an aperture, the Kron ellipse, the growth-curve disc of
+ *    radius 6 A + 1.5 or the WIN disc cut by the image edge) is that of SExtractor run with FLUX_RADIUS and the
+ *    WIN parameters requested: SExtractor raises it only from the apertures it actually computes.
+ * FLAGS: 1 > 10% of a Kron ellipse masked (neighbours, bad pixels), 2 blended (from detection), 4 peak + background
+ * >= SATUR_LEVEL, 8 object touches the image edge, 16 as above; other bits are passed through from detection.
+ * Not re-entrant (module-level scratch buffers): one measureObjects call at a time per thread.
  */
 import type { DetectionResult } from '../detect/types.js';
 import { allocColumn, CATALOG_SCHEMA, type Catalog, type CatalogColumn, type VectorSizes } from '../catalog/schema.js';

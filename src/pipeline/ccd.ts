@@ -106,7 +106,8 @@ export function addSkyCoordinates(cat: Catalog, ccd: LoadedCcd): void {
   cat.DELTA_J2000 = dec;
 }
 
-export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): Catalog {
+export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, bg: { model: BackgroundModel; globalRms: number }): Catalog {
+  const globalRms = bg.globalRms;
   let variance: Plane | undefined;
   if (maps.weightedRms) {
     const r = maps.weightedRms.data;
@@ -120,6 +121,8 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
     {
       image: maps.image,
       background: maps.background,
+      // BACKGROUND and the saturation test use SExtractor's bilinear interpolation of the mesh grid
+      backgroundMesh: { nx: bg.model.nx, ny: bg.model.ny, bw: bg.model.bw, bh: bg.model.bh, level: bg.model.level, sigma: bg.model.sigma },
       filtered: det.filtered ? makePlane(maps.image.width, maps.image.height, det.filtered) : undefined,
       rms: maps.rms,
       variance,
@@ -134,7 +137,7 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
       fluxFrac: cfgList(c, 'PHOT_FLUXFRAC'),
       maskType: (c.MASK_TYPE as string).toUpperCase() as 'NONE' | 'BLANK' | 'CORRECT',
       backgroundRms: globalRms,
-      threshSigma: cfgNum(c, 'ANALYSIS_THRESH'),
+      threshSigma: c.THRESH_TYPE === 'relative' ? cfgNum(c, 'ANALYSIS_THRESH') : undefined,
     },
   );
   addSkyCoordinates(cat, ccd);
@@ -155,7 +158,7 @@ export async function ccdCore(ctx: SensorContext<unknown>, input: CcdInput, c: C
   const bg = await ctx.step('background', () => backgroundStep(ccd, c));
   const maps = await ctx.step('maps', () => mapsStep(ccd, bg.model), { persist: false });
   const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
-  const catalog = await ctx.step('measure', () => measureStep(det, maps, ccd, c, bg.globalRms));
+  const catalog = await ctx.step('measure', () => measureStep(det, maps, ccd, c, bg));
   return { ccd, bg, maps, det, catalog };
 }
 
