@@ -122,7 +122,7 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
       image: maps.image,
       background: maps.background,
       // BACKGROUND and the saturation test use SExtractor's bilinear interpolation of the mesh grid
-      backgroundMesh: { nx: bg.model.nx, ny: bg.model.ny, bw: bg.model.bw, bh: bg.model.bh, level: bg.model.level, sigma: bg.model.sigma },
+      backgroundMesh: { nx: bg.model.nx, ny: bg.model.ny, bw: bg.model.bw, bh: bg.model.bh, level: bg.model.level },
       filtered: det.filtered ? makePlane(maps.image.width, maps.image.height, det.filtered) : undefined,
       rms: maps.rms,
       variance,
