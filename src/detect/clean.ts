@@ -82,6 +82,12 @@ export class CleanList {
   private readonly near: ListObject[] = [];
   private readonly grid: DiscGrid<ListObject>;
   private readonly byYcmax = new KeyBuckets<ListObject>();
+  /**
+   * Called after each CLEAN merge with the swallowed object (its own pixels are slave.pixels; the ones it had
+   * absorbed itself were reported at their own merge). SExtractor pastes the slave's pixels back into the image
+   * at that moment: detection uses this to track which pixels stay blanked (see detect.ts).
+   */
+  onMerge: ((slave: ListObject) => void) | null = null;
 
   constructor(
     width: number,
@@ -162,12 +168,15 @@ export class CleanList {
         const val = 1 + alpha * ellipse(lm.cxx, lm.cyy, lm.cxy, dx, dy);
         if (val > 1 && f32(val < 1e10 ? amp * Math.pow(val, -beta) : 0) > o.mthresh) {
           mergeInto(o, l);
+          this.onMerge?.(o);
           return false;
         }
       }
     }
     for (let v = victims.length - 1; v >= 0; v--) {
-      mergeInto(this.list[victims[v]], o);
+      const victim = this.list[victims[v]];
+      mergeInto(victim, o);
+      this.onMerge?.(victim);
       this.removeAt(victims[v]);
     }
     return true;

@@ -25,6 +25,8 @@ export interface DeblendContext {
   readonly mincont: number;
   /** minimum pixel count of a part at a sub-threshold: min(DETECT_MINAREA, 3) */
   readonly partMinArea: number;
+  /** abcor = 1 in the branch models (SExtractor with a detection weight map) */
+  readonly noAbcor?: boolean;
   /** source of the draws that share the wings: SExtractor's rand() sequence, or a hash of pixel positions */
   readonly draws: { readonly kind: 'glibc'; readonly rand: GlibcRand } | { readonly kind: 'hash'; readonly seed: number };
 }

@@ -8,12 +8,13 @@ import { UserError } from '../util/errors.js';
 import { CleanList, StripClock, type ListObject } from './clean.js';
 import { DeblendScratch, deblend, type DeblendContext } from './deblend.js';
 import { convolve, resolveFilter } from './filter.js';
-import { labelComponents, thresholdAt, type Threshold } from './label.js';
+import { aboveThreshold, labelComponents, thresholdAt, type Threshold } from './label.js';
 import { sextractorMthresh } from './lutzorder.js';
 import { objectMoments } from './moments.js';
 import { resolveDetectOptions, type DetectOptions } from './options.js';
 import { GlibcRand } from './rand.js';
 import type { DetectedObject, DetectionResult } from './types.js';
+import { weightedThresholds } from './weighted.js';
 
 /**
  * Detect sources in `image` (background already subtracted).
@@ -21,9 +22,11 @@ import type { DetectedObject, DetectionResult } from './types.js';
  * rms: with THRESH_TYPE relative, the threshold is thresh x rms. Pass a number (the background's global
  * sigma, SExtractor's "backsig" = median of the mesh sigmas) to reproduce SExtractor run without a weight map,
  * whose threshold is one constant over the image (this reproduces it exactly: same objects, NUMBER order and
- * segmentation); pass an RMS plane to threshold against the local RMS, in the spirit of SExtractor with a weight
- * map (which however thresholds a filtered variance map and skips the abcor area correction: we do neither, and
- * the object's threshold is the lowest over its pixels). Ignored for absolute thresholds.
+ * segmentation); pass an RMS plane (from a weight map) for per-pixel thresholds; an object's threshold is then the
+ * lowest over its pixels. With options.weightThreshold 'local' (default) the threshold is thresh x rms(p); with
+ * 'sextractor' it reproduces SExtractor run with a weight map: thresh x sqrt(RMS^2 filtered like the image) (see
+ * weighted.ts), and the isophotal area correction "abcor" of the deblending and CLEAN models is off (1), as
+ * SExtractor does with a detection weight. The RMS plane is ignored for absolute thresholds.
  * Pixels that are NaN/infinite or masked (options.mask non-zero) never detect and enter the filter as 0;
  * pixels with a non-positive or non-finite RMS never detect. The input planes are not modified.
  */
@@ -61,7 +64,12 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
   else if (typeof rms === 'number') {
     if (!(rms > 0 && Number.isFinite(rms))) throw new UserError(`detection: relative threshold needs a positive RMS (got ${rms})`);
     threshold = { kind: 'constant', value: Math.fround(opts.thresh * rms) };
-  } else threshold = { kind: 'plane', rms: rms.data, factor: opts.thresh };
+  } else {
+    const filterVariance = opts.weightThreshold === 'sextractor' ? kernel : null;
+    threshold = { kind: 'map', values: weightedThresholds(rms.data, width, height, opts.thresh, filterVariance) };
+  }
+  // SExtractor with a detection weight map: no isophotal area correction in the deblending and CLEAN models
+  const weighted = threshold.kind === 'map' && opts.weightThreshold === 'sextractor';
 
   const comps = labelComponents(filtered, width, height, threshold, bad, opts.minArea);
 
@@ -73,6 +81,7 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
     nthresh: opts.deblendNthresh,
     mincont: opts.deblendMincont,
     partMinArea: Math.min(opts.minArea, 3),
+    noAbcor: weighted,
     draws: opts.deblendDraws === 'glibc' ? { kind: 'glibc', rand: new GlibcRand(opts.seed) } : { kind: 'hash', seed: opts.seed },
   };
   const scratch = new DeblendScratch();
@@ -87,8 +96,21 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
 
   const list = new CleanList(width, height, opts.clean, opts.cleanParam, opts.objectStack, opts.cleanMargin);
   const clock = new StripClock(height, opts.bufferLines, kernel ? kernel.height : 0);
+  // Pixels SExtractor has blanked when it measures (see DetectionResult.detected): every pixel above threshold,
+  // except those that CLEAN pasted back. Row r of the image is blanked at the end of scan line r + h (h = half
+  // the filter height, 0 without filter); a merge happens while line `scanLine` is scanned, and pastes back the
+  // swallowed object's rows already blanked then, r <= scanLine - 1 - h: its later rows stay blanked.
+  const detected = aboveThreshold(filtered, threshold, bad);
+  const lag = 1 + (kernel ? kernel.height >> 1 : 0);
+  let scanLine = 0;
+  list.onMerge = (slave) => {
+    const last = (scanLine - lag + 1) * width; // first pixel index not pasted back
+    const px = slave.pixels;
+    for (let i = 0; i < px.length && px[i] < last; i++) detected[px[i]] = 0;
+  };
   let c = 0;
   for (let yl = 0; yl <= height; yl++) {
+    scanLine = yl;
     if (yl < height) clock.startLine(yl);
     // objects whose last line is yl - 1 are complete during line yl, in raster order of their last pixel
     for (; c < comps.count; c++) {
@@ -97,7 +119,7 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
       const root = comps.pixels.subarray(comps.offsets[c], comps.offsets[c + 1]);
       for (const child of deblend(root, objectThreshold(root), ctx, scratch, opts.clean)) {
         const t = objectThreshold(child.pixels);
-        const m = objectMoments(child.pixels, 0, child.pixels.length, width, filtered, image.data, t, child.centre ?? undefined);
+        const m = objectMoments(child.pixels, 0, child.pixels.length, width, filtered, image.data, t, child.centre ?? undefined, weighted);
         const o: ListObject = {
           pixels: child.pixels,
           absorbed: [],
@@ -167,5 +189,5 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
       },
     };
   });
-  return { objects, segmentation, filtered };
+  return { objects, segmentation, filtered, detected };
 }

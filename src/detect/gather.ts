@@ -89,7 +89,7 @@ export function gatherUp(
     members.push(px);
   }
   // Gaussian model of each branch (moments above the branch's own level)
-  const mom = members.map((px, b) => objectMoments(px, 0, px.length, width, filtered, image, branches[b].thresh));
+  const mom = members.map((px, b) => objectMoments(px, 0, px.length, width, filtered, image, branches[b].thresh, undefined, ctx.noAbcor));
   const amp = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
     const m = mom[b];

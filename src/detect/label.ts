@@ -3,16 +3,15 @@
  * done here with run-length union-find: memory linear in the image size, no object or pixel stack limits.
  */
 
-/** Detection threshold: a constant (SExtractor without weight map) or factor * rms per pixel. */
-export type Threshold =
-  | { readonly kind: 'constant'; readonly value: number }
-  | { readonly kind: 'plane'; readonly rms: Float32Array; readonly factor: number };
+/**
+ * Detection threshold: a constant (SExtractor without weight map) or one value per pixel (with a weight map:
+ * see detect.ts). A per-pixel value that is NaN or Infinity never lets the pixel detect.
+ */
+export type Threshold = { readonly kind: 'constant'; readonly value: number } | { readonly kind: 'map'; readonly values: Float32Array };
 
-/** Threshold at pixel p (Infinity where the RMS is unusable). */
+/** Threshold at pixel p. */
 export function thresholdAt(t: Threshold, p: number): number {
-  if (t.kind === 'constant') return t.value;
-  const r = t.rms[p];
-  return r > 0 && r < Infinity ? t.factor * r : Infinity;
+  return t.kind === 'constant' ? t.value : t.values[p];
 }
 
 /** Connected components in compressed form: pixels of component c are pixels[offsets[c] .. offsets[c+1]). */
@@ -70,8 +69,7 @@ export function labelComponents(
   let prevStart = 0;
   let prevEnd = 0;
   const constT = threshold.kind === 'constant' ? threshold.value : 0;
-  const rms = threshold.kind === 'plane' ? threshold.rms : null;
-  const factor = threshold.kind === 'plane' ? threshold.factor : 0;
+  const tmap = threshold.kind === 'map' ? threshold.values : null;
   for (let y = 0; y < height; y++) {
     const rowStart = x0s.length;
     const o = y * width;
@@ -121,9 +119,7 @@ export function labelComponents(
 
   function isOn(v: number, p: number): boolean {
     if (bad !== null && bad[p] !== 0) return false;
-    if (rms === null) return v > constT;
-    const r = rms[p];
-    return r > 0 && v > factor * r;
+    return tmap === null ? v > constT : v > tmap[p];
   }
 
   const nruns = x0s.length;
@@ -159,4 +155,22 @@ export function labelComponents(
     fill[c] = f;
   }
   return { count, offsets, pixels };
+}
+
+/**
+ * Map (1 = yes) of the pixels labelComponents sees as "on": filtered > threshold and not bad, whatever the size
+ * of the component they belong to. These are the pixels SExtractor blanks from the image during its scan.
+ */
+export function aboveThreshold(filtered: Float32Array, threshold: Threshold, bad: Uint8Array | null): Uint8Array {
+  const n = filtered.length;
+  const out = new Uint8Array(n);
+  if (threshold.kind === 'constant') {
+    const t = threshold.value;
+    for (let p = 0; p < n; p++) out[p] = filtered[p] > t ? 1 : 0;
+  } else {
+    const t = threshold.values;
+    for (let p = 0; p < n; p++) out[p] = filtered[p] > t[p] ? 1 : 0;
+  }
+  if (bad !== null) for (let p = 0; p < n; p++) if (bad[p] !== 0) out[p] = 0;
+  return out;
 }

@@ -44,6 +44,7 @@ export const SEX_PI = 3.1415926535898;
  * Compute the moments of `count` pixels pixels[start ..] (linear indices into width-wide planes).
  * thresh: the object's detection threshold; centre: when given (deblended children, SExtractor's
  * ANALYSE_ROBUST) the second moments are taken about it and it is kept as the barycentre.
+ * noAbcor: abcor = 1, as SExtractor with a detection weight map.
  */
 export function objectMoments(
   pixels: Int32Array,
@@ -54,6 +55,7 @@ export function objectMoments(
   image: Float32Array,
   thresh: number,
   centre?: { readonly x: number; readonly y: number },
+  noAbcor = false,
 ): Moments {
   let xmin = Infinity;
   let xmax = -Infinity;
@@ -142,7 +144,7 @@ export function objectMoments(
   const darea = area2 - dnpix;
   const t1t2 = thresh / thresh2;
   let abcor = 1;
-  if (t1t2 > 0) {
+  if (t1t2 > 0 && !noAbcor) {
     abcor = (darea < 0 ? darea : -1) / (2 * SEX_PI * Math.log(t1t2 < 1 ? t1t2 : 0.99) * a * b);
     if (!(abcor <= 1)) abcor = 1;
   }

@@ -55,6 +55,13 @@ export interface DetectOptions {
    */
   readonly deblendDraws: 'glibc' | 'hash';
   readonly seed: number;
+  /**
+   * How an RMS plane (weight map) sets the relative threshold: 'local' (default): thresh x rms(p) at each pixel,
+   * with the usual isophotal correction (a constant plane is then exactly the scalar threshold); 'sextractor':
+   * as SExtractor with a weight map, thresh x sqrt(variance filtered like the image), lower near the image edges,
+   * and no isophotal area correction (abcor = 1) in the deblending and CLEAN models (see weighted.ts).
+   */
+  readonly weightThreshold: 'local' | 'sextractor';
 }
 
 export const DEFAULT_DETECT_OPTIONS: DetectOptions = Object.freeze({
@@ -71,6 +78,7 @@ export const DEFAULT_DETECT_OPTIONS: DetectOptions = Object.freeze({
   cleanMargin: 0,
   deblendDraws: 'glibc',
   seed: 1,
+  weightThreshold: 'local',
 });
 
 /** Merge user options over the defaults and validate them (UserError on nonsense values). */
@@ -90,6 +98,7 @@ export function resolveDetectOptions(opts: Partial<DetectOptions> = {}): DetectO
   if (!Number.isInteger(o.cleanMargin) || o.cleanMargin < 0) bad(`cleanMargin ${o.cleanMargin}`);
   if (o.deblendDraws !== 'glibc' && o.deblendDraws !== 'hash') bad(`deblendDraws ${String(o.deblendDraws)}`);
   if (!Number.isInteger(o.seed)) bad(`seed ${o.seed}`);
+  if (o.weightThreshold !== 'local' && o.weightThreshold !== 'sextractor') bad(`weightThreshold ${String(o.weightThreshold)}`);
   return o;
 }
 

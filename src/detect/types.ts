@@ -56,6 +56,14 @@ export interface DetectionResult {
   /** The filtered (convolved) detection image, same layout. With filtering off it is the input data itself
    * (not a copy) unless bad pixels had to be zeroed: treat it as read-only. */
   readonly filtered?: Float32Array;
+  /**
+   * Pixels (1) that SExtractor's scan has blanked from the image by the time it measures (MASK_TYPE neighbour
+   * masking, see src/measure/context.ts): every pixel above the detection threshold, including those of
+   * detections smaller than DETECT_MINAREA, except the pixels of CLEAN-swallowed detections that were pasted
+   * back at the merge (the rows already blanked then: all but the last one(s), which stay blanked).
+   * Includes each object's own pixels (measurement pastes those back per object).
+   */
+  readonly detected?: Uint8Array;
 }
 
 /** SExtractor FLAGS bits (catalog column FLAGS). */

@@ -2,9 +2,12 @@
  * Inputs, configuration and the per-image pixel context shared by the measurement stages.
  *
  * Neighbour masking follows SExtractor's MASK_TYPE: while an object is measured, every "detected" pixel that is not
- * its own (SExtractor blanks them to -BIG during the scan) and every bad pixel is unusable. Circular and elliptical
- * apertures, the growth curve and the WIN window then use (CORRECT, the default) the pixel symmetric about the
- * object's barycentre when that one is usable, otherwise 0; BLANK uses 0; NONE masks only bad pixels (as 0).
+ * its own (SExtractor blanks them to -BIG during the scan and pastes back only the measured object's own pixels)
+ * and every bad pixel is unusable. The object's own pixels are its DetectedObject.pixels; pixels of detections
+ * CLEAN merged into it (DetectedObject.cleaned) are its own only where SExtractor pasted them back (not `detected`).
+ * Circular and elliptical apertures, the growth curve and the WIN window then use (CORRECT, the default) the pixel
+ * symmetric about the object's barycentre when that one is usable, otherwise 0; BLANK uses 0; NONE masks only bad
+ * pixels (as 0).
  */
 import type { DetectionResult } from '../detect/types.js';
 import type { Plane } from '../image/types.js';
@@ -40,12 +43,13 @@ export interface MeasureImages {
   readonly mask?: Uint8Array;
   /**
    * The pixels SExtractor has blanked while it measures (nonzero): every pixel above the detection threshold, including
-   * those of detections too small to become objects, except the pixels of CLEANed detections it pasted back (all
-   * rows below the scan's blanking line at the time of the merge: with a 3x3 filter, all but the last row of a
-   * swallowed detection that completes after its master). Used as given.
-   * Absent: the pixels of all objects (segmentation != 0) plus, when a filtered image is available and every object
-   * has the same (constant) threshold T, the pixels with filtered value > T; pixels of DetectedObject.cleaned are
-   * then treated as pasted back (not blanked).
+   * those of detections too small to become objects, except the pixels of CLEANed detections it pasted back (the
+   * rows already blanked at the time of the merge: with a 3x3 filter, all but the last row of the detection whose
+   * completion triggered the merge). Objects' own pixels may be included or not (they are pasted back per object).
+   * Used as given; default: DetectionResult.detected (src/detect computes exactly this).
+   * Absent from both: the pixels of all objects (segmentation != 0) plus, when a filtered image is available and
+   * every object has the same (constant) threshold T, the pixels with filtered value > T; pixels of
+   * DetectedObject.cleaned are then all treated as pasted back (not blanked).
    */
   readonly detected?: Uint8Array;
 }
@@ -94,6 +98,8 @@ export interface MeasureConfig {
 /** Bits of MeasureContext.blocked. */
 export const BLOCK_DETECTED = 1;
 export const BLOCK_BAD = 2;
+/** the pixel was CLEAN-merged into the object it is labelled with (it is that object's own only if not detected) */
+export const BLOCK_CLEANED = 4;
 
 /** Everything the per-object stages read, resolved once per image. */
 export interface MeasureContext {
@@ -104,7 +110,7 @@ export interface MeasureContext {
   readonly back: Float32Array;
   readonly backMesh: BackgroundMesh | null;
   readonly seg: Int32Array;
-  /** per pixel: BLOCK_DETECTED if detected, BLOCK_BAD if bad */
+  /** per pixel: BLOCK_DETECTED if detected (blanked), BLOCK_BAD if bad, BLOCK_CLEANED if CLEAN-merged (0: usable) */
   readonly blocked: Uint8Array;
   readonly variance: Float32Array | null;
   /** global background variance (backgroundRms^2) */
@@ -154,11 +160,12 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
   const bm = images.backgroundMesh;
   if (bm && (bm.level.length !== bm.nx * bm.ny || bm.nx < 1 || bm.ny < 1)) throw new RangeError('background mesh grid size is inconsistent');
   if (images.mask && images.mask.length !== n) throw new RangeError('mask size differs from the image');
-  if (images.detected && images.detected.length !== n) throw new RangeError('detected-pixel map size differs from the image');
 
   const img = image.data;
   const blocked = new Uint8Array(n);
-  const { mask, detected } = images;
+  const { mask } = images;
+  const detected = images.detected ?? detection.detected;
+  if (detected && detected.length !== n) throw new RangeError('detected-pixel map size differs from the image');
   const filt = images.filtered ? images.filtered.data : null;
   const objs = detection.objects;
   const t0 = objs.length > 0 ? objs[0].threshold : NaN;
@@ -180,11 +187,13 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
       const v = vmap[p];
       if (!(v >= 0 && v < 1e30)) blocked[p] |= BLOCK_BAD; // zero weight: infinite or undefined variance
     }
-  if (!detected)
-    for (const obj of detection.objects) {
-      const cl = obj.cleaned;
-      if (cl) for (let i = 0; i < cl.length; i++) blocked[cl[i]] &= ~BLOCK_DETECTED;
-    }
+  for (const obj of detection.objects) {
+    const cl = obj.cleaned;
+    if (!cl) continue;
+    // approximation without a detected map: every CLEAN-merged pixel was pasted back
+    if (!detected) for (let i = 0; i < cl.length; i++) blocked[cl[i]] &= ~BLOCK_DETECTED;
+    for (let i = 0; i < cl.length; i++) blocked[cl[i]] |= BLOCK_CLEANED;
+  }
   const backgroundRms = config.backgroundRms ?? (images.rms ? median(images.rms.data) : NaN);
   if (!(backgroundRms >= 0)) throw new RangeError('measurement needs config.backgroundRms or an rms map');
   const maskType = config.maskType ?? 'CORRECT';
@@ -208,10 +217,15 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
   };
 }
 
-/** True when pixel p cannot be used while measuring object `label`. */
+/**
+ * True when pixel p cannot be used while measuring object `label`: bad, or blanked (detected) and not one of the
+ * object's own pixels (CLEAN-merged pixels still blanked are not its own).
+ */
 export function isMasked(ctx: MeasureContext, p: number, label: number): boolean {
   const b = ctx.blocked[p];
-  return b !== 0 && ((b & BLOCK_BAD) !== 0 || (ctx.blankNeighbours && ctx.seg[p] !== label));
+  if (b === 0) return false;
+  if ((b & BLOCK_BAD) !== 0) return true;
+  return ctx.blankNeighbours && (b & BLOCK_DETECTED) !== 0 && ((b & BLOCK_CLEANED) !== 0 || ctx.seg[p] !== label);
 }
 
 /**

@@ -12,6 +12,11 @@
  *  - FLAGS bit 32 (isophotal data incomplete: an object crossing SExtractor's scan-buffer edge) cannot happen here;
  *    bits 64/128 (memory overflows) never happen;
  *  - with a variance map, the per-pixel Poisson term of apertures is weighted by the pixel's overlap area;
+ *  - neighbour masking uses the blanked-pixel set as it stands at the end of SExtractor's scan
+ *    (DetectionResult.detected): the few objects SExtractor measures DURING its scan (strip buffer scrolling on
+ *    images taller than MEMORY_BUFSIZE, MEMORY_OBJSTACK overflow) see its state of that moment instead (lines not
+ *    yet scanned unblanked, later CLEAN merges not yet pasted back), which SExtractor itself warns about
+ *    ("may have some unBLANKed neighbours") when it reaches their apertures;
  *  - every column is always computed, so FLAGS bit 16 (an aperture, the Kron ellipse, the growth-curve disc of
  *    radius 6 A + 1.5 or the WIN disc cut by the image edge) is that of SExtractor run with FLUX_RADIUS and the
  *    WIN parameters requested: SExtractor raises it only from the apertures it actually computes.

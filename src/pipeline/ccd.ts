@@ -87,6 +87,8 @@ export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: num
     deblendMincont: cfgNum(c, 'DEBLEND_MINCONT'),
     clean: c.CLEAN as boolean,
     cleanParam: cfgNum(c, 'CLEAN_PARAM'),
+    // with a weight map, threshold as SExtractor does (filtered variance map, no area correction)
+    weightThreshold: 'sextractor',
     mask: ccd.mask ? { width: ccd.image.width, height: ccd.image.height, data: ccd.mask } : undefined,
   });
 }

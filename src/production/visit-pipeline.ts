@@ -96,7 +96,9 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
         SOFTVERS: VERSION,
         VISIT: job.visit,
         DETECTOR: String(ctx.detector),
-        INPUT: raw.input.image.file,
+        // location-independent provenance: a frozen CCD re-run elsewhere writes the same bytes
+        INPUT: path.basename(raw.input.image.file),
+        INHDU: String(raw.input.image.hdu),
         CONFIG: JSON.stringify(JSON.parse(dumpConfig(c))),
       },
     });

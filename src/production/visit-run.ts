@@ -41,15 +41,22 @@ export interface VisitRunResult {
   job: VisitJob;
 }
 
-/** Image shape of an HDU from its header (plain or tile-compressed), without reading pixels. */
+/**
+ * Image shape of an HDU from its header (plain or tile-compressed), without reading pixels. An unreadable
+ * file gives 0 x 0 here: that CCD then fails alone when it loads, and the rest of the visit runs.
+ */
 function shapeOf(file: string, hdu: number): { width: number; height: number } {
-  const f = FitsFile.open(file);
   try {
-    const h = f.hdu(hdu);
-    const [height, width] = h.shape.length >= 2 ? [h.shape[h.shape.length - 2], h.shape[h.shape.length - 1]] : [0, 0];
-    return { width, height };
-  } finally {
-    f.close();
+    const f = FitsFile.open(file);
+    try {
+      const h = f.hdu(hdu);
+      const n = h.shape.length;
+      return n >= 2 ? { width: h.shape[n - 1], height: h.shape[n - 2] } : { width: 0, height: 0 };
+    } finally {
+      f.close();
+    }
+  } catch {
+    return { width: 0, height: 0 };
   }
 }
 

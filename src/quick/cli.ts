@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Worker threads over image HDUs' })
         .option('png', { type: 'string', describe: 'Write a PNG preview of the first image HDU with the detections' })
         .check((a) => {
-          if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new Error('option --jobs needs an integer from 1 to 256');
+          if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
           return true;
         })
         .command(

@@ -6,10 +6,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { runPool } from '../util/pool.js';
 import path from 'node:path';
-import { FitsError } from '../fits/errors.js';
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { readImage } from '../fits/index.js';
-import { celestialWcs } from '../astrometry/wcs.js';
 import { parseParamList, type ParamSelection } from '../catalog/schema.js';
 import { writeCatalog, type CatalogFormat, type HduCatalog } from '../catalog/write.js';
 import { ccdPipeline, type CcdJob, type CcdResult } from '../pipeline/ccd.js';
@@ -36,7 +34,7 @@ export interface QuickSummary {
   hdus: { ext: number; hdu: number; width: number; height: number; objects: number; background: number; rms: number }[];
   checkImages: string[];
   png?: string;
-  /** one line each, '<file>: HDU <n>: <problem>' (empty catalogs, unusable WCS) */
+  /** one line each, '<file>: HDU <n>: <problem>' (HDUs that gave an empty catalog) */
   warnings: string[];
   seconds: number;
 }
@@ -69,6 +67,14 @@ function pairedHdus(what: string, file: string, n: number): Hdu[] {
   }
 }
 
+/**
+ * Text for a FITS header card (printable ASCII only): other characters become JSON-style \\uXXXX escapes,
+ * so a non-ASCII path or config value cannot make the catalog unwritable (and JSON stays valid JSON).
+ */
+export function asciiText(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A path that must be an existing regular file (a directory would fail later with no file name). */
 function requireFile(p: string): void {
   let st;
@@ -84,15 +90,18 @@ function requireDir(what: string, p: string): void {
   if (!existsSync(path.dirname(path.resolve(p)))) throw new UserError(`${p}: the ${what} directory does not exist`);
 }
 
-/** Why an HDU gave no objects: one line for the warning (reads the pixels again: only for empty HDUs). */
-function whyEmpty(file: string, hdu: number, r: CcdResult, minArea: number): string {
-  const f = FitsFile.open(file);
-  let d: Float32Array;
+function readPixels(ref: HduRef): Float32Array {
+  const f = FitsFile.open(ref.file);
   try {
-    d = readImage(f, hdu, { as: 'float32' }).data as Float32Array;
+    return readImage(f, ref.hdu, { as: 'float32' }).data as Float32Array;
   } finally {
     f.close();
   }
+}
+
+/** Why an HDU gave no objects: one line for the warning (reads the pixels again: only for empty HDUs). */
+function whyEmpty(image: HduRef, weight: HduRef | undefined, r: CcdResult, minArea: number): string {
+  const d = readPixels(image);
   let finite = 0;
   let min = Infinity;
   let max = -Infinity;
@@ -104,21 +113,16 @@ function whyEmpty(file: string, hdu: number, r: CcdResult, minArea: number): str
     if (v > max) max = v;
   }
   if (finite === 0) return 'no finite pixels (all NaN or infinite)';
+  if (weight) {
+    const w = readPixels(weight);
+    let usable = 0;
+    for (let i = 0; i < w.length; i++) if (w[i] > 0 && w[i] < Infinity) usable++;
+    if (usable === 0) return `the weight map ${weight.file} (HDU ${weight.hdu}) has no usable pixel (all zero, negative or not finite)`;
+  }
   if (d.length < minArea) return `only ${d.length} pixel(s), fewer than DETECT_MINAREA ${minArea}`;
   if (min >= r.saturLevel) return `every pixel is saturated (>= ${r.saturLevel})`;
   if (min === max) return `constant image (every finite pixel is ${min})`;
   return 'no sources above the detection threshold';
-}
-
-/** A one-line warning for an HDU whose WCS cannot be used (the catalog then has no sky coordinates). */
-function wcsWarning(file: string, h: Hdu): string | undefined {
-  try {
-    celestialWcs(h.header);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof FitsError)) throw e;
-    return `${file}: HDU ${h.index}: ${e.problem}; no sky coordinates`;
-  }
 }
 
 export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
@@ -134,10 +138,6 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
   }
   if (hdus.length === 0) throw new UserError(`${o.input}: no image HDU with data`);
   const warnings: string[] = [];
-  for (const h of hdus) {
-    const w = wcsWarning(o.input, h);
-    if (w) warnings.push(w);
-  }
   const weightFile = (c.WEIGHT_IMAGE as string) || undefined;
   const maskFile = (c.MASK_IMAGE as string) || undefined;
   if (weightFile && c.WEIGHT_TYPE === 'none') c.WEIGHT_TYPE = 'map_weight';
@@ -199,7 +199,7 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
     }
   }
   res.forEach((r, k) => {
-    if (r.nObjects === 0) warnings.push(`${o.input}: HDU ${hdus[k].index}: ${whyEmpty(o.input, hdus[k].index, r, c.DETECT_MINAREA as number)}; the catalog is empty`);
+    if (r.nObjects === 0) warnings.push(`${o.input}: HDU ${hdus[k].index}: ${whyEmpty(jobs[k].input.image, jobs[k].input.weight, r, c.DETECT_MINAREA as number)}; the catalog is empty`);
   });
   const results: HduCatalog[] = res.map((r, k) => ({ extNumber: k + 1, catalog: r.catalog, sizes: r.sizes, imageHeader: hdus[k].header }));
   results.forEach((r, k) => checks.finishHdu(k, r));
@@ -207,9 +207,9 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
   const provenance = {
     SOFTWARE: 'lsst-quick',
     SOFTVERS: VERSION,
-    INPUT: path.resolve(o.input),
+    INPUT: asciiText(path.resolve(o.input)),
     INSHA256: await sha256File(o.input),
-    CONFIG: JSON.stringify(JSON.parse(dumpConfig(c))),
+    CONFIG: asciiText(JSON.stringify(JSON.parse(dumpConfig(c)))),
   };
   await writeCatalog(catalogPath, format, results, { select, provenance });
   const written = checks.write();

@@ -16,7 +16,7 @@ export function validateNumbers<T>(y: Argv<T>, names: readonly string[]): Argv<T
       const vs = Array.isArray(v) ? v : [v];
       for (const x of vs) {
         if (x !== undefined && (typeof x !== 'number' || !Number.isFinite(x))) {
-          throw new Error(`option --${n} needs a number`);
+          throw new UserError(`option --${n} needs a number`);
         }
       }
     }
@@ -29,12 +29,37 @@ export function numericOptions(opts: Record<string, { type?: string }>): string[
   return Object.entries(opts).filter(([, o]) => o.type === 'number').map(([k]) => k);
 }
 
+/** Failures of the environment rather than of the input or the program: exit 1, with what to do. */
+const ENVIRONMENT: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EROFS: 'read-only file system',
+};
+
+/** The errno code of a disk-full-like failure (also when wrapped in another error's message), else undefined. */
+function environmentCode(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && ENVIRONMENT[e.code]) return e.code;
+  if (!(err instanceof Error)) return undefined;
+  const m = /\b(ENOSPC|EDQUOT|EIO|EROFS)\b/.exec(err.message);
+  return m ? m[1] : err.name === 'StoreError' ? 'store' : undefined;
+}
+
 /** One line for the user from any error; a stack trace only with --debug. */
 export function reportError(prog: string, err: unknown, debug: boolean): number {
   if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   if (err instanceof UserError) {
     process.stderr.write(`${prog}: error: ${err.message}\n`);
     return err.exitCode;
+  }
+  const env = environmentCode(err);
+  if (env) {
+    const e = err as NodeJS.ErrnoException;
+    const msg = `${e.path && !e.message.includes(e.path) ? `${e.path}: ` : ''}${e.message.split('\n')[0]}`;
+    const why = ENVIRONMENT[env] ? `${ENVIRONMENT[env]}; ` : '';
+    process.stderr.write(`${prog}: error: ${msg} (${why}nothing partial is left behind: run the same command again once this is fixed)\n`);
+    return EXIT.failure;
   }
   if (err instanceof FitsError) {
     process.stderr.write(`${prog}: error: ${err.message}\n`);

@@ -122,10 +122,10 @@ describe('lsst-prod visit on a simulated 9-CCD visit', () => {
     const r = path.join(tmp, 'broken');
     cpSync(path.join(SIM, 'raw'), path.join(tmp, 'raw-broken'), { recursive: true });
     const raws = readdirSync(path.join(tmp, 'raw-broken', '1')).sort().map((f) => path.join(tmp, 'raw-broken', '1', f));
-    const victim = raws[4];
-    const size = statSync(victim).size;
-    truncateSync(victim, Math.floor(size / 2));
     expect(run(['ingest', '--repo', r, ...raws]).status).toBe(0);
+    // damaged after ingest (a disk error, a bad copy): that CCD throws when it loads its pixels
+    const victim = raws[4];
+    truncateSync(victim, Math.floor(statSync(victim).size / 2));
     const v = run(['visit', '1', '--repo', r, '--json']);
     expect(v.status).toBe(3);
     const s = JSON.parse(v.stdout);

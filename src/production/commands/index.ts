@@ -3,7 +3,8 @@ import type { CommandModule } from 'yargs';
 import { ingestCommand } from './ingest.js';
 import { visitCommand } from './visit.js';
 import { freezeCommand, rerunCommand, statusCommand } from './state.js';
+import { simulateCommand } from './simulate.js';
 
 export type CommandFactory = (setExit: (code: number) => void) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand];
+export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand, simulateCommand];

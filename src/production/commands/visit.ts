@@ -24,7 +24,7 @@ export const visitCommand: CommandFactory = (setExit) => ({
       .option('json', { type: 'boolean', describe: 'Print a one-line JSON summary on stdout' })
       .options(paramOptions())
       .check((a) => {
-        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new Error('option --jobs needs an integer from 1 to 256');
+        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
         return true;
       }),
   handler: async (a) => {
