@@ -30,17 +30,14 @@ import { weightedThresholds } from './weighted.js';
  * Pixels that are NaN/infinite or masked (options.mask non-zero) never detect and enter the filter as 0;
  * pixels with a non-positive or non-finite RMS never detect. The input planes are not modified.
  */
-export function detectSources(image: Plane, rms: Plane | number, options: Partial<DetectOptions> = {}): DetectionResult {
-  const opts = resolveDetectOptions(options);
+/**
+ * The detection image: masked and non-finite pixels set to 0, then convolved with the detection filter
+ * (the input itself when filtering is off). `bad` flags those pixels (null when there are none).
+ */
+function filterInput(image: Plane, opts: DetectOptions): { filtered: Float32Array; bad: Uint8Array | null; kernel: ReturnType<typeof resolveFilter> } {
   const { width, height } = image;
   const npix = width * height;
-  if (image.data.length !== npix) throw new UserError(`detection: image data has ${image.data.length} values, expected ${width}x${height}`);
-  if (typeof rms !== 'number' && (rms.width !== width || rms.height !== height))
-    throw new UserError(`detection: RMS plane is ${rms.width}x${rms.height}, image is ${width}x${height}`);
   const mask = opts.mask;
-  if (mask && (mask.width !== width || mask.height !== height || mask.data.length !== npix))
-    throw new UserError(`detection: mask is ${mask.width}x${mask.height}, image is ${width}x${height}`);
-
   // bad pixels: masked or non-finite -> never detected, 0 for the filter
   let bad: Uint8Array | null = null;
   let input = image.data;
@@ -58,6 +55,27 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
 
   const kernel = resolveFilter(opts.filter);
   const filtered = kernel ? convolve(input, width, height, kernel) : input;
+
+  return { filtered, bad, kernel };
+}
+
+/** The filtered detection image exactly as detectSources computes it (for callers that do not keep it). */
+export function filterImage(image: Plane, options: Partial<DetectOptions> = {}): Float32Array {
+  return filterInput(image, resolveDetectOptions(options)).filtered;
+}
+
+export function detectSources(image: Plane, rms: Plane | number, options: Partial<DetectOptions> = {}): DetectionResult {
+  const opts = resolveDetectOptions(options);
+  const { width, height } = image;
+  const npix = width * height;
+  if (image.data.length !== npix) throw new UserError(`detection: image data has ${image.data.length} values, expected ${width}x${height}`);
+  if (typeof rms !== 'number' && (rms.width !== width || rms.height !== height))
+    throw new UserError(`detection: RMS plane is ${rms.width}x${rms.height}, image is ${width}x${height}`);
+  const mask = opts.mask;
+  if (mask && (mask.width !== width || mask.height !== height || mask.data.length !== npix))
+    throw new UserError(`detection: mask is ${mask.width}x${mask.height}, image is ${width}x${height}`);
+
+  const { filtered, bad, kernel } = filterInput(image, opts);
 
   let threshold: Threshold;
   if (opts.threshType === 'absolute') threshold = { kind: 'constant', value: Math.fround(opts.thresh) };

@@ -4,7 +4,7 @@
  * production runs it under the executor. Visit-level gathers plug in between the steps.
  */
 import { estimateBackground, interpolate, weightedNoise, type BackgroundModel } from '../background/index.js';
-import { detectSources } from '../detect/detect.js';
+import { detectSources, filterImage } from '../detect/detect.js';
 import type { DetectionResult } from '../detect/types.js';
 import { measureObjects } from '../measure/index.js';
 import { celestialWcs } from '../astrometry/wcs.js';
@@ -77,8 +77,8 @@ export function mapsStep(ccd: LoadedCcd, model: BackgroundModel): Maps {
   return { background, rms, image: makePlane(ccd.image.width, ccd.image.height, sub), weightedRms };
 }
 
-export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): DetectionResult {
-  return detectSources(maps.image, maps.weightedRms ?? globalRms, {
+function detectOptions(ccd: LoadedCcd, c: Config) {
+  return {
     filter: c.FILTER_NAME as string,
     thresh: cfgNum(c, 'DETECT_THRESH'),
     threshType: c.THRESH_TYPE as 'relative' | 'absolute',
@@ -88,9 +88,20 @@ export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: num
     clean: c.CLEAN as boolean,
     cleanParam: cfgNum(c, 'CLEAN_PARAM'),
     // with a weight map, threshold as SExtractor does (filtered variance map, no area correction)
-    weightThreshold: 'sextractor',
+    weightThreshold: 'sextractor' as const,
     mask: ccd.mask ? { width: ccd.image.width, height: ccd.image.height, data: ccd.mask } : undefined,
-  });
+  };
+}
+
+/** Detection; the filtered image is dropped from the result (recomputed by filterStep: cheaper than storing it). */
+export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): DetectionResult {
+  const { filtered: _filtered, ...det } = detectSources(maps.image, maps.weightedRms ?? globalRms, detectOptions(ccd, c));
+  return det;
+}
+
+/** The filtered detection image, exactly as detection computed it. */
+export function filterStep(maps: Maps, ccd: LoadedCcd, c: Config): Float32Array {
+  return filterImage(maps.image, detectOptions(ccd, c));
 }
 
 /**
@@ -108,7 +119,7 @@ export function addSkyCoordinates(cat: Catalog, ccd: LoadedCcd): void {
   cat.DELTA_J2000 = dec;
 }
 
-export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, bg: { model: BackgroundModel; globalRms: number }): Catalog {
+export function measureStep(det: DetectionResult, filtered: Float32Array, maps: Maps, ccd: LoadedCcd, c: Config, bg: { model: BackgroundModel; globalRms: number }): Catalog {
   const globalRms = bg.globalRms;
   let variance: Plane | undefined;
   if (maps.weightedRms) {
@@ -125,7 +136,7 @@ export function measureStep(det: DetectionResult, maps: Maps, ccd: LoadedCcd, c:
       background: maps.background,
       // BACKGROUND and the saturation test use SExtractor's bilinear interpolation of the mesh grid
       backgroundMesh: { nx: bg.model.nx, ny: bg.model.ny, bw: bg.model.bw, bh: bg.model.bh, level: bg.model.level },
-      filtered: det.filtered ? makePlane(maps.image.width, maps.image.height, det.filtered) : undefined,
+      filtered: makePlane(maps.image.width, maps.image.height, filtered),
       rms: maps.rms,
       variance,
       mask: ccd.mask,
@@ -151,6 +162,7 @@ export interface CcdCore {
   bg: ReturnType<typeof backgroundStep>;
   maps: Maps;
   det: DetectionResult;
+  filtered: Float32Array;
   catalog: Catalog;
 }
 
@@ -160,8 +172,9 @@ export async function ccdCore(ctx: SensorContext<unknown>, input: CcdInput, c: C
   const bg = await ctx.step('background', () => backgroundStep(ccd, c));
   const maps = await ctx.step('maps', () => mapsStep(ccd, bg.model), { persist: false });
   const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
-  const catalog = await ctx.step('measure', () => measureStep(det, maps, ccd, c, bg));
-  return { ccd, bg, maps, det, catalog };
+  const filtered = await ctx.step('filter', () => filterStep(maps, ccd, c), { persist: false });
+  const catalog = await ctx.step('measure', () => measureStep(det, filtered, maps, ccd, c, bg));
+  return { ccd, bg, maps, det, filtered, catalog };
 }
 
 export function vectorSizes(c: Config): VectorSizes {

@@ -1,12 +1,16 @@
 /**
  * Deterministic, checksummed binary records for step results, summaries and gather results.
  * Layout: "LSPR" | u32 version | u32 jsonLength | json (utf8) | pad to 8 | typed-array blobs (8-aligned) | sha256(all before).
- * JSON carries plain values; typed arrays, bigints and non-finite numbers are tagged references.
+ * JSON carries plain values; typed arrays, bigints and non-finite numbers are tagged references. Large arrays
+ * that compress well (e.g. segmentation maps) are stored raw-deflated at level 1 (deterministic bytes).
  */
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 const MAGIC = 0x5250534c; // "LSPR" little-endian
-const VERSION = 1;
+const VERSION = 2;
+/** Arrays of at least this many bytes are stored deflated when that saves a fifth (segmentation maps, masks). */
+const COMPRESS_MIN = 1 << 20;
 
 type TA =
   | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array
@@ -37,16 +41,25 @@ export class CorruptRecordError extends Error {
 }
 
 export function encodeRecord(value: unknown): Buffer {
-  const blobs: TA[] = [];
+  const blobs: Uint8Array[] = [];
   let offset = 0;
   const json = JSON.stringify(value === undefined ? null : value, function (this: unknown, _k, v) {
     const raw = (this as Record<string, unknown>)[_k];
     const kind = kindOf(raw);
     if (kind) {
       const ta = raw as TA;
-      const ref = { $ta: kind, o: offset, n: ta.length };
-      blobs.push(ta);
-      offset += Math.ceil(ta.byteLength / 8) * 8;
+      let bytes = new Uint8Array(ta.buffer, ta.byteOffset, ta.byteLength);
+      let z: number | undefined;
+      if (bytes.length >= COMPRESS_MIN) {
+        const c = deflateRawSync(bytes, { level: 1 });
+        if (c.length < 0.8 * bytes.length) {
+          bytes = c;
+          z = c.length;
+        }
+      }
+      const ref = z === undefined ? { $ta: kind, o: offset, n: ta.length } : { $ta: kind, o: offset, n: ta.length, z };
+      blobs.push(bytes);
+      offset += Math.ceil(bytes.byteLength / 8) * 8;
       return ref;
     }
     if (typeof v === 'bigint') return { $big: v.toString() };
@@ -64,9 +77,9 @@ export function encodeRecord(value: unknown): Buffer {
   out.writeUInt32LE(jsonBytes.length, 8);
   jsonBytes.copy(out, 12);
   let p = headPadded;
-  for (const ta of blobs) {
-    out.set(new Uint8Array(ta.buffer, ta.byteOffset, ta.byteLength), p);
-    p += Math.ceil(ta.byteLength / 8) * 8;
+  for (const b of blobs) {
+    out.set(b, p);
+    p += Math.ceil(b.byteLength / 8) * 8;
   }
   createHash('sha256').update(out.subarray(0, total - 32)).digest().copy(out, total - 32);
   return out;
@@ -90,9 +103,19 @@ export function decodeRecord<T = unknown>(buf: Uint8Array): T {
         const bpe = (C as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
         const start = base + v.o;
         const len = v.n * bpe;
-        if (start + len > blobEnd) throw new CorruptRecordError('truncated array');
+        const stored = typeof v.z === 'number' ? v.z : len;
+        if (start + stored > blobEnd) throw new CorruptRecordError('truncated array');
         const copy = new ArrayBuffer(len);
-        new Uint8Array(copy).set(b.subarray(start, start + len));
+        if (typeof v.z === 'number') {
+          let raw: Buffer;
+          try {
+            raw = inflateRawSync(b.subarray(start, start + stored), { maxOutputLength: len });
+          } catch {
+            throw new CorruptRecordError('bad compressed array');
+          }
+          if (raw.length !== len) throw new CorruptRecordError('bad compressed array length');
+          new Uint8Array(copy).set(raw);
+        } else new Uint8Array(copy).set(b.subarray(start, start + len));
         return new C(copy, 0, v.n);
       }
       if (typeof v.$big === 'string') return BigInt(v.$big);

@@ -46,7 +46,6 @@ export class Coordinator implements HostEvents {
   private readonly state = new Map<DetectorId, CcdState>();
   private readonly waitingAt = new Map<DetectorId, number>();
   private readonly hostOf = new Map<DetectorId, Host>();
-  private readonly load = new Map<Host, number>();
   private readonly rounds = new Map<number, Round>();
   private readonly queue: DetectorId[] = [];
   private liveBytes = 0;
@@ -64,7 +63,6 @@ export class Coordinator implements HostEvents {
     private readonly opts: CoordinatorOptions,
   ) {
     this.hosts = makeHosts(this);
-    for (const h of this.hosts) this.load.set(h, 0);
   }
 
   private readonly hosts: Host[];
@@ -124,9 +122,10 @@ export class Coordinator implements HostEvents {
           if (!this.dropOneWaiting()) break;
           continue;
         }
+        // CPU: one running coroutine per host (a worker thread, or this thread); suspended ones don't count
+        const host = this.freeHost();
+        if (!host) break;
         this.queue.shift();
-        const host = [...this.load.entries()].sort((a, b) => a[1] - b[1])[0][0];
-        this.load.set(host, this.load.get(host)! + 1);
         this.hostOf.set(det, host);
         this.state.set(det, 'running');
         this.liveBytes += est;
@@ -141,9 +140,14 @@ export class Coordinator implements HostEvents {
     }
   }
 
+  /** A host running no coroutine at the moment (the lowest-index one: deterministic), if any. */
+  private freeHost(): Host | undefined {
+    const busy = new Set<Host>();
+    for (const [det, s] of this.state) if (s === 'running') busy.add(this.hostOf.get(det)!);
+    return this.hosts.find((h) => !busy.has(h));
+  }
+
   private release(det: DetectorId): void {
-    const host = this.hostOf.get(det);
-    if (host) this.load.set(host, this.load.get(host)! - 1);
     this.hostOf.delete(det);
     this.liveBytes -= this.estimate(det);
   }

@@ -14,6 +14,7 @@ interface HduPlanes {
   height: number;
   maps?: Maps;
   det?: DetectionResult;
+  filtered?: Float32Array;
   images: Partial<Record<CheckType, Float32Array | Int32Array>>;
 }
 
@@ -51,6 +52,7 @@ export class CheckImageCollector {
       slot.width = slot.maps.image.width;
       slot.height = slot.maps.image.height;
     } else if (name === 'detect') slot.det = value as DetectionResult;
+    else if (name === 'filter') slot.filtered = value as Float32Array;
   }
 
   /** Keep only the requested planes of HDU k, and draw apertures once its catalog exists. */
@@ -63,7 +65,7 @@ export class CheckImageCollector {
       else if (t === 'background_rms') slot.images[t] = maps!.rms.data;
       else if (t === 'minus_background') slot.images[t] = maps!.image.data;
       else if (t === 'segmentation') slot.images[t] = det!.segmentation;
-      else if (t === 'filtered') slot.images[t] = det!.filtered ?? maps!.image.data;
+      else if (t === 'filtered') slot.images[t] = slot.filtered ?? maps!.image.data;
       else if (t === 'apertures') {
         const img = maps!.image.data.slice();
         let max = 0;
@@ -84,6 +86,7 @@ export class CheckImageCollector {
     }
     slot.maps = undefined;
     slot.det = undefined;
+    slot.filtered = undefined;
   }
 
   /** Write one file per type; returns their paths. */
