@@ -118,7 +118,7 @@ export function meshStatistics(image: Plane, options: Partial<BackgroundOptions>
         for (let i = row + x0; i < row + x1; i++) {
           if (mask && mask[i] !== 0) continue;
           const p = data[i];
-          if (!(p > -BIG)) continue;
+          if (!(p > -BIG && p < BIG)) continue; // NaN, +-Inf and SExtractor's -BIG flag are unusable
           if (wkind !== W_NONE) {
             const v = toVariance(wdata![i], wkind);
             if (!(v < wthresh)) continue;

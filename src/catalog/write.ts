@@ -235,6 +235,14 @@ async function parquetBytes(hdus: readonly HduCatalog[], o: WriteCatalogOptions)
   return new Uint8Array(parquetWriteBuffer({ columnData, kvMetadata: kv } as Parameters<typeof parquetWriteBuffer>[0]));
 }
 
+/**
+ * Text for a FITS header card (printable ASCII only): other characters become JSON-style \\uXXXX escapes,
+ * so a non-ASCII path or config value cannot make a catalog unwritable (and JSON stays valid JSON).
+ */
+export function asciiText(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 let tmpN = 0;
 /** Write bytes to a temporary file beside `file`, then rename: never a partial output. */
 export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {

@@ -11,6 +11,7 @@ import { UserError } from '../util/errors.js';
 import { readJob, type VisitState } from './state.js';
 import type { VisitJob } from './visit-pipeline.js';
 import type { HduRef } from '../pipeline/load.js';
+import { checkDetector, checkVisit } from './ids.js';
 
 export function freezeCcd(st: VisitState, det: number, dir: string): string[] {
   const raw = st.job.raws[String(det)];
@@ -53,10 +54,19 @@ export function thaw(dir: string): { job: VisitJob; store: FsStore; detector: nu
   const job = readJob(dir);
   const dets = Object.keys(job.raws);
   if (dets.length !== 1) throw new UserError(`${dir}: a frozen job must hold one detector`);
-  const abs = (r?: HduRef) => (r ? { file: path.resolve(dir, r.file), hdu: r.hdu } : undefined);
+  // every path of a frozen job must stay inside the frozen directory, whatever job.json says
+  const root = path.resolve(dir);
+  const inside = (p: unknown, what: string): string => {
+    const full = typeof p === 'string' ? path.resolve(root, p) : '';
+    if (!full || (full !== root && !full.startsWith(root + path.sep))) throw new UserError(`${path.join(dir, 'job.json')}: ${what} must stay inside ${dir}`);
+    return full;
+  };
+  const abs = (r?: HduRef) => (r ? { file: inside(r.file, 'raw file'), hdu: r.hdu } : undefined);
   const raw = job.raws[dets[0]];
   raw.input = { image: abs(raw.input.image)!, weight: abs(raw.input.weight), mask: abs(raw.input.mask) };
-  job.outDir = path.resolve(dir, job.outDir);
+  checkDetector(dets[0], `${path.join(dir, 'job.json')}: detector`);
+  checkVisit(job.visit, `${path.join(dir, 'job.json')}: visit`);
+  job.outDir = inside(job.outDir, 'outDir');
   mkdirSync(job.outDir, { recursive: true });
   return { job, store: new FsStore(path.join(dir, 'state')), detector: Number(dets[0]) };
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../catalog/write.js';
 import { UserError } from '../util/errors.js';
 import { checkDetector, checkVisit } from './ids.js';
+import { readRefCatalog } from '../astrometry/refcat.js';
 
 export interface RawEntry {
   visit: string;
@@ -102,12 +103,14 @@ export class Repo {
   /** Register a reference catalog: copied into R/refcat/ so the repository is self-contained. */
   registerRefcat(file: string): string {
     if (!existsSync(file) || !statSync(file).isFile()) throw new UserError(`${file}: no such reference catalog`);
+    const meta = this.meta();
+    readRefCatalog(file); // validates: ra, dec and a magnitude column (one-line error naming what is missing)
     const name = path.basename(file).replace(/[^A-Za-z0-9_.-]/g, '_');
     mkdirSync(path.join(this.root, 'refcat'), { recursive: true });
     const dest = path.join(this.root, 'refcat', name);
     copyFileSync(file, `${dest}.tmp`);
     renameSync(`${dest}.tmp`, dest);
-    this.writeMeta({ ...this.meta(), refcat: path.join('refcat', name) });
+    this.writeMeta({ ...meta, refcat: path.join('refcat', name) });
     return dest;
   }
 

@@ -20,6 +20,7 @@ export function openVisitState(repo: Repo, visit: string): VisitState {
   const latest = path.join(repo.root, 'state', v, 'latest');
   if (!existsSync(latest)) throw new UserError(`visit ${v}: never run in ${repo.root}`);
   const digest = readFileSync(latest, 'utf8').trim();
+  if (!/^[0-9a-f]{8,64}$/.test(digest)) throw new UserError(`${latest}: invalid state digest '${digest.slice(0, 40)}'`);
   const stateDir = repo.stateDir(v, digest);
   return { stateDir, job: readJob(stateDir), store: new FsStore(stateDir) };
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseParamList } from '../catalog/schema.js';
-import { writeCatalog, type CatalogFormat } from '../catalog/write.js';
+import { asciiText, writeCatalog, type CatalogFormat } from '../catalog/write.js';
 import { ccdCore, vectorSizes } from '../pipeline/ccd.js';
 import { dumpConfig, type Config } from '../pipeline/config.js';
 import type { CcdInput } from '../pipeline/load.js';
@@ -78,18 +78,22 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
   const raw = job.raws[String(ctx.detector)];
   if (!raw) throw new Error(`detector ${ctx.detector} is not part of visit ${job.visit}`);
   const c = job.config;
-  const core = await ccdCore(ctx, raw.input, c);
+  // Keep only what is needed after the gather, so a coroutine suspended there holds a catalog, not images.
+  const core = await ccdCore(ctx, raw.input, c).then((k) => ({
+    catalog: k.catalog,
+    header: k.ccd.header,
+    background: k.bg.globalBackground,
+    rms: k.bg.globalRms,
+    npix: k.ccd.image.width * k.ccd.image.height,
+    objects: k.det.objects.length,
+  }));
   // Visit-level background statistics (a mergeable summary: sums and counts). The focal-plane
   // background model of the joint-fit issue replaces this reducer without changing the executor.
-  await ctx.gather<BackgroundSummary, VisitBackground>('background', {
-    level: core.bg.globalBackground,
-    rms: core.bg.globalRms,
-    npix: core.ccd.image.width * core.ccd.image.height,
-  });
+  await ctx.gather<BackgroundSummary, VisitBackground>('background', { level: core.background, rms: core.rms, npix: core.npix });
   const file = ccdCatalogPath(job, ctx.detector);
   const written = await ctx.step('write', async () => {
     const select = job.params ? parseParamList(job.params) : undefined;
-    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: core.ccd.header }], {
+    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: core.header }], {
       select,
       provenance: {
         SOFTWARE: 'lsst-prod',
@@ -97,9 +101,9 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
         VISIT: job.visit,
         DETECTOR: String(ctx.detector),
         // location-independent provenance: a frozen CCD re-run elsewhere writes the same bytes
-        INPUT: path.basename(raw.input.image.file),
+        INPUT: asciiText(path.basename(raw.input.image.file)),
         INHDU: String(raw.input.image.hdu),
-        CONFIG: JSON.stringify(JSON.parse(dumpConfig(c))),
+        CONFIG: asciiText(JSON.stringify(JSON.parse(dumpConfig(c)))),
       },
     });
     return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
@@ -108,14 +112,19 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     detector: ctx.detector,
     catalog: path.basename(file),
     sha256: written.sha256,
-    objects: core.det.objects.length,
-    background: core.bg.globalBackground,
-    rms: core.bg.globalRms,
+    objects: core.objects,
+    background: core.background,
+    rms: core.rms,
   };
 }
 
-/** Bytes of working memory per CCD pixel, measured on 4k x 4k CCDs (bench/prod): image, maps, detection planes. */
+/**
+ * Bytes of working memory per CCD pixel while a CCD runs its steps: the image, background, RMS and
+ * subtracted maps, filtered image, segmentation and blanking maps (float32/int32), plus margins.
+ */
 export const BYTES_PER_PIXEL = 48;
+/** Suspended at a gather a CCD holds its catalog: estimated per pixel of the CCD (dense fields ~ 1 object / 1000 px). */
+export const SUSPENDED_BYTES_PER_PIXEL = 1;
 
 export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
   name: 'visit',
@@ -124,5 +133,9 @@ export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
   estimateBytes: (det, job) => {
     const r = job.raws[String(det)];
     return r ? r.width * r.height * BYTES_PER_PIXEL : 0;
+  },
+  suspendedBytes: (det, job) => {
+    const r = job.raws[String(det)];
+    return r ? r.width * r.height * SUSPENDED_BYTES_PER_PIXEL : 0;
   },
 };

@@ -91,8 +91,9 @@ export async function runVisitJob(o: VisitRunOptions): Promise<VisitRunResult> {
   try {
     mkdirSync(stateDir, { recursive: true });
     mkdirSync(job.outDir, { recursive: true });
-    writeFileAtomic(path.join(path.dirname(stateDir), 'latest'), `${digest}\n`);
+    // job.json first: 'latest' never points at a state directory without its job
     writeFileAtomic(path.join(stateDir, 'job.json'), `${JSON.stringify(job, null, 1)}\n`);
+    writeFileAtomic(path.join(path.dirname(stateDir), 'latest'), `${digest}\n`);
     const store = new FsStore(stateDir);
     const dets = Object.keys(job.raws).map(Number).sort((a, b) => a - b);
     const outcome = await runVisit({

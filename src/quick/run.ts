@@ -9,7 +9,7 @@ import path from 'node:path';
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { readImage } from '../fits/index.js';
 import { parseParamList, type ParamSelection } from '../catalog/schema.js';
-import { writeCatalog, type CatalogFormat, type HduCatalog } from '../catalog/write.js';
+import { asciiText, writeCatalog, type CatalogFormat, type HduCatalog } from '../catalog/write.js';
 import { ccdPipeline, type CcdJob, type CcdResult } from '../pipeline/ccd.js';
 import { dumpConfig, type Config } from '../pipeline/config.js';
 import { runSingle } from '../pipeline/single.js';
@@ -65,14 +65,6 @@ function pairedHdus(what: string, file: string, n: number): Hdu[] {
   } finally {
     f.close();
   }
-}
-
-/**
- * Text for a FITS header card (printable ASCII only): other characters become JSON-style \\uXXXX escapes,
- * so a non-ASCII path or config value cannot make the catalog unwritable (and JSON stays valid JSON).
- */
-export function asciiText(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A path that must be an existing regular file (a directory would fail later with no file name). */

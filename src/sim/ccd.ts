@@ -18,7 +18,7 @@ import { flagSaturated, makeTruth, OBJ_TYPE, type TruthTable } from './truth.js'
 
 /** Rendering accuracy / speed trade-offs. */
 export interface RenderSettings {
-  /** profiles are drawn out to where they fall below this fraction of the local noise RMS per pixel (default 1e-4);
+  /** profiles are drawn out to where they fall below this fraction of the local noise RMS per pixel (default 1e-3);
    *  stars at least to 3 FWHM. The flux left out is reported per object (truth fluxInImage). */
   readonly wingFraction?: number;
   /** largest star radius, pixels (default 300) */
@@ -110,6 +110,17 @@ export function addStar(target: RenderTarget, x0: number, y0: number, psf: PsfMo
   return renderRadial(target, x0, y0, prof, e, flux, r);
 }
 
+const LOST_RADIUS = new Map<number, number>();
+/** Radius (in units of rHalf) outside which a Sersic profile of index n holds 1e-3 of its flux; cached per n. */
+function sersicExtent(n: number): number {
+  let r = LOST_RADIUS.get(n);
+  if (r === undefined) {
+    r = new SersicProfile(n, 1).radiusForLost(1e-3);
+    LOST_RADIUS.set(n, r);
+  }
+  return r;
+}
+
 /** Render objects into `electrons` (w x h, already holding the sky) and fill their truth rows. */
 export function renderObjects(
   electrons: Plane,
@@ -119,7 +130,7 @@ export function renderObjects(
   cfg: { gain: number; zeroPoint: number; render?: RenderSettings },
 ): TruthTable {
   const truth = makeTruth(objects.length);
-  const wingFraction = cfg.render?.wingFraction ?? 1e-4;
+  const wingFraction = cfg.render?.wingFraction ?? 1e-3;
   const maxStar = cfg.render?.maxStarRadius ?? 300;
   const maxGal = cfg.render?.maxGalaxyRadius ?? 150;
   for (let k = 0; k < objects.length; k++) {
@@ -152,7 +163,7 @@ export function renderObjects(
       truth.e2[k] = s.e2 ?? 0;
       truth.sersicN[k] = s.n;
       truth.rHalf[k] = s.rHalf;
-      const rMax = Math.min(maxGal, new SersicProfile(s.n, s.rHalf).radiusForLost(1e-5));
+      const rMax = Math.min(maxGal, s.rHalf * sersicExtent(s.n));
       if (fluxE > 0) stats = renderGalaxy(electrons, o.x - 1, o.y - 1, s, psf, fluxE, rMax, { level });
     } else {
       throw new RangeError(`object ${k + 1} has unknown type ${(o as { type: string }).type}`);

