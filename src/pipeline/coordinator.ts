@@ -48,7 +48,8 @@ export class Coordinator implements HostEvents {
   private readonly hostOf = new Map<DetectorId, Host>();
   private readonly rounds = new Map<number, Round>();
   private readonly queue: DetectorId[] = [];
-  private liveBytes = 0;
+  /** RSS when the run started: the correction factor compares growth beyond it with the model */
+  private readonly baseRss = process.memoryUsage.rss();
   private finish!: (o: VisitOutcome) => void;
   private fail!: (e: unknown) => void;
   private readonly outcome: VisitOutcome = { done: [], failed: [], stepsComputed: 0, stepsReplayed: 0, drops: 0, starts: 0 };
@@ -74,6 +75,29 @@ export class Coordinator implements HostEvents {
 
   private estimate(det: DetectorId): number {
     return this.pipeline.estimateBytes?.(det, this.config) ?? 0;
+  }
+
+  /** Modelled bytes held by one CCD: its working set while running, less while suspended at a gather. */
+  private held(det: DetectorId): number {
+    const s = this.state.get(det);
+    if (s === 'running') return this.estimate(det);
+    if (s === 'waiting') return this.pipeline.suspendedBytes?.(det, this.config) ?? this.estimate(det);
+    return 0;
+  }
+
+  private heldTotal(): number {
+    let t = 0;
+    for (const det of this.state.keys()) t += this.held(det);
+    return t;
+  }
+
+  /**
+   * Correction by measurement: when the process has grown more than the model says (RSS beyond the start),
+   * scale the model up. Only ever makes the executor more careful; outputs do not depend on it.
+   */
+  private correction(model: number): number {
+    if (!Number.isFinite(this.opts.memoryBytes) || model <= 0) return 1;
+    return Math.max(1, (process.memoryUsage.rss() - this.baseRss) / model);
   }
 
   run(): Promise<VisitOutcome> {
@@ -117,7 +141,8 @@ export class Coordinator implements HostEvents {
       while (this.queue.length) {
         const det = this.queue[0];
         const est = this.estimate(det);
-        if (this.live() > 0 && this.liveBytes + est > this.opts.memoryBytes) {
+        const model = this.heldTotal();
+        if (this.live() > 0 && (model + est) * this.correction(model) > this.opts.memoryBytes) {
           // Make room: drop coroutines suspended at unresolved gathers.
           if (!this.dropOneWaiting()) break;
           continue;
@@ -128,7 +153,6 @@ export class Coordinator implements HostEvents {
         this.queue.shift();
         this.hostOf.set(det, host);
         this.state.set(det, 'running');
-        this.liveBytes += est;
         this.outcome.starts++;
         const replay = this.store.list(keys.ccd(det)).length > 0;
         this.opts.onEvent?.({ kind: 'start', det, replay });
@@ -149,7 +173,6 @@ export class Coordinator implements HostEvents {
 
   private release(det: DetectorId): void {
     this.hostOf.delete(det);
-    this.liveBytes -= this.estimate(det);
   }
 
   private dropOneWaiting(): boolean {

@@ -47,8 +47,10 @@ export interface PipelineDef<C = unknown, O = unknown> {
   readonly name: string;
   readonly sensor: SensorFn<C, O>;
   readonly reducers: Readonly<Record<string, Reducer<any, any, C>>>;
-  /** Working-set estimate in bytes for one CCD (the executor corrects it by measurement). */
+  /** Working-set estimate in bytes for one CCD while it runs its steps (the executor corrects it by measurement). */
   estimateBytes?(detector: DetectorId, config: C): number;
+  /** What a CCD suspended at a gather still holds (default: estimateBytes). */
+  suspendedBytes?(detector: DetectorId, config: C): number;
 }
 
 /** A replay that calls a different step or gather than its record: a determinism bug in the sensor code. */
