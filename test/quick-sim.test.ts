@@ -74,7 +74,14 @@ describe('lsst-quick against simulation truth', () => {
       const [mag, n, , c] = r.split('|').slice(1, 5).map((v) => v.trim());
       if (Number(mag.split('-')[1]) <= 20 && Number(n) >= 5) expect(parseFloat(c), `completeness at ${mag}`).toBeGreaterThanOrEqual(95);
     }
-    expect(Math.abs(median(ratios) - 1)).toBeLessThan(0.01);
+    // Truth for a 12 px aperture: the Moffat's enclosed fraction 1 - (1 + (r/alpha)^2)^(1 - beta) (default PSF of
+    // the simulator). The 30 px aperture holds 99.99% but 707 sky pixels: a 0.1% sky error moves it by ~1%.
+    const { fwhm, beta } = { fwhm: 3.5, beta: 4.765 };
+    const alpha = fwhm / (2 * Math.sqrt(2 ** (1 / beta) - 1));
+    const enclosed12 = 1 - (1 + (6 / alpha) ** 2) ** (1 - beta);
+    console.log(`12 px aperture / (truth x enclosed fraction ${enclosed12.toFixed(4)}): ${(median(small) / enclosed12).toFixed(4)}; 30 px aperture / truth: ${median(ratios).toFixed(4)}; FLUX_AUTO / truth: ${median(autoRatios).toFixed(4)}`);
+    expect(Math.abs(median(small) / enclosed12 - 1)).toBeLessThan(0.01);
+    expect(Math.abs(median(ratios) - 1)).toBeLessThan(0.02);
     expect(median(dx)).toBeLessThan(0.05);
   });
 });
