@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { Header } from '../fits/header.js';
+import { Header, type Card } from '../fits/header.js';
 import { buildTable, type ColumnSpec as TableColumn } from '../fits/table-write.js';
 import { writeFits, type HduInput } from '../fits/write.js';
 import { CATALOG_SCHEMA, catalogRows, vectorWidth, type Catalog, type ColumnSpec, type ParamSelection, type VectorSizes } from './schema.js';
@@ -20,6 +20,8 @@ export interface HduCatalog {
   sizes: VectorSizes;
   /** header of the input image (for LDAC_IMHEAD and provenance) */
   imageHeader?: Header;
+  /** extra cards for this HDU's table header (fitted WCS, zero point); also merged into LDAC_IMHEAD */
+  tableCards?: readonly Card[];
 }
 
 export interface WriteCatalogOptions {
@@ -106,7 +108,12 @@ function writeFitsCatalog(file: string, hdus: readonly HduCatalog[], o: WriteCat
   const cols = plan(hdus, o.select);
   const out: HduInput[] = [primaryHdu(o.provenance)];
   for (const h of hdus) {
-    out.push(tableHdu(tableColumns(cols, h), 'OBJECTS', (hd) => hd.set('EXTVER', h.extNumber, 'input image HDU (EXT_NUMBER)'), catalogRows(h.catalog)));
+    out.push(
+      tableHdu(tableColumns(cols, h), 'OBJECTS', (hd) => {
+        hd.set('EXTVER', h.extNumber, 'input image HDU (EXT_NUMBER)');
+        for (const c of h.tableCards ?? []) hd.add({ ...c });
+      }, catalogRows(h.catalog)),
+    );
   }
   writeFits(file, out);
 }
@@ -117,6 +124,7 @@ function writeLdacCatalog(file: string, hdus: readonly HduCatalog[], o: WriteCat
   const out: HduInput[] = [primaryHdu(o.provenance)];
   for (const h of hdus) {
     const img = h.imageHeader?.clone() ?? new Header();
+    for (const c of h.tableCards ?? []) if (c.value !== undefined) img.set(c.key, c.value, c.comment);
     const cards = img.toCardImages().filter((c) => !/^END\s*$/.test(c));
     cards.push('END'.padEnd(80));
     out.push(tableHdu([{ name: 'Field Header Card', data: cards, repeat: cards.length * 80, dims: [80, cards.length] }], 'LDAC_IMHEAD', undefined, 1));

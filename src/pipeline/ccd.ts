@@ -13,6 +13,7 @@ import { makePlane, type Plane } from '../image/types.js';
 import type { Config } from './config.js';
 import type { PipelineDef, SensorContext } from './sensor.js';
 import { loadCcd, type CcdInput, type LoadedCcd } from './load.js';
+import { calibrateStep, type Calibration } from './calibrate.js';
 
 export interface CcdJob {
   input: CcdInput;
@@ -30,6 +31,7 @@ export interface CcdResult {
   gain: number;
   saturLevel: number;
   nObjects: number;
+  calib?: Omit<Calibration, 'catalog'>;
 }
 
 const cfgNum = (c: Config, k: string) => c[k] as number;
@@ -164,6 +166,8 @@ export interface CcdCore {
   det: DetectionResult;
   filtered: Float32Array;
   catalog: Catalog;
+  /** with a reference catalog: the fitted WCS and zero point (cards for the catalog header) */
+  calib?: Calibration;
 }
 
 /** The per-CCD steps shared by quick mode and production. Large intermediates cheap to recompute are not persisted. */
@@ -173,18 +177,23 @@ export async function ccdCore(ctx: SensorContext<unknown>, input: CcdInput, c: C
   const maps = await ctx.step('maps', () => mapsStep(ccd, bg.model), { persist: false });
   const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
   const filtered = await ctx.step('filter', () => filterStep(maps, ccd, c), { persist: false });
-  const catalog = await ctx.step('measure', () => measureStep(det, filtered, maps, ccd, c, bg));
-  return { ccd, bg, maps, det, filtered, catalog };
+  const measured = await ctx.step('measure', () => measureStep(det, filtered, maps, ccd, c, bg));
+  const calib = c.REFCAT_NAME ? await ctx.step('calibrate', () => calibrateStep(measured, ccd, c)) : undefined;
+  return { ccd, bg, maps, det, filtered, catalog: calib?.catalog ?? measured, calib };
 }
 
 export function vectorSizes(c: Config): VectorSizes {
   return { nApertures: cfgList(c, 'PHOT_APERTURES').length, nFluxFrac: cfgList(c, 'PHOT_FLUXFRAC').length };
 }
 
+function withoutCatalog({ catalog: _catalog, ...rest }: Calibration): Omit<Calibration, 'catalog'> {
+  return rest;
+}
+
 /** The quick-mode CCD coroutine: the shared core, no visit-level gathers. */
 export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> {
   const c = ctx.config.config;
-  const { ccd, bg, det, catalog } = await ccdCore(ctx, ctx.config.input, c);
+  const { ccd, bg, det, catalog, calib } = await ccdCore(ctx, ctx.config.input, c);
   return {
     catalog,
     sizes: vectorSizes(c),
@@ -195,6 +204,7 @@ export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> 
     gain: ccd.gain,
     saturLevel: ccd.saturLevel,
     nObjects: det.objects.length,
+    calib: calib && withoutCatalog(calib),
   };
 }
 

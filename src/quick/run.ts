@@ -31,7 +31,7 @@ export interface QuickSummary {
   input: string;
   catalog: string;
   format: CatalogFormat;
-  hdus: { ext: number; hdu: number; width: number; height: number; objects: number; background: number; rms: number }[];
+  hdus: { ext: number; hdu: number; width: number; height: number; objects: number; background: number; rms: number; astrometry?: boolean; astromRms?: number; refStars?: number; zeroPoint?: number; zeroPointErr?: number; apcorr?: number }[];
   checkImages: string[];
   png?: string;
   /** one line each, '<file>: HDU <n>: <problem>' (HDUs that gave an empty catalog) */
@@ -193,9 +193,9 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
   res.forEach((r, k) => {
     if (r.nObjects === 0) warnings.push(`${o.input}: HDU ${hdus[k].index}: ${whyEmpty(jobs[k].input.image, jobs[k].input.weight, r, c.DETECT_MINAREA as number)}; the catalog is empty`);
   });
-  const results: HduCatalog[] = res.map((r, k) => ({ extNumber: k + 1, catalog: r.catalog, sizes: r.sizes, imageHeader: hdus[k].header }));
+  const results: HduCatalog[] = res.map((r, k) => ({ extNumber: k + 1, catalog: r.catalog, sizes: r.sizes, imageHeader: hdus[k].header, tableCards: r.calib?.cards }));
   results.forEach((r, k) => checks.finishHdu(k, r));
-  const summary: QuickSummary['hdus'] = res.map((r, k) => ({ ext: k + 1, hdu: hdus[k].index, width: r.width, height: r.height, objects: r.nObjects, background: r.background, rms: r.rms }));
+  const summary: QuickSummary['hdus'] = res.map((r, k) => ({ ext: k + 1, hdu: hdus[k].index, width: r.width, height: r.height, objects: r.nObjects, background: r.background, rms: r.rms, ...(r.calib ? { astrometry: r.calib.astrometryOk, astromRms: r.calib.rmsArcsec, refStars: r.calib.nStars, zeroPoint: r.calib.zeroPoint, zeroPointErr: r.calib.zeroPointErr, apcorr: r.calib.apcorr } : {}) }));
   const provenance = {
     SOFTWARE: 'lsst-quick',
     SOFTVERS: VERSION,
