@@ -19,9 +19,20 @@ describe.each(['lsst-quick', 'lsst-prod'])('%s launcher', (bin) => {
     expect(r.stdout).toContain(bin);
   });
   it('rejects an unknown option with one line and exit 2', () => {
-    const r = run(bin, ['--no-such-option', 'x']);
+    const r = run(bin, bin === 'lsst-prod' ? ['visit', '1', '--no-such-option'] : ['x.fits', '--no-such-option']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Unknown argument/);
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+  it('rejects a non-numeric value of a numeric option with one line and exit 2', () => {
+    const r = run(bin, bin === 'lsst-prod' ? ['visit', '1', '--jobs', 'two'] : ['x.fits', '--detect-thresh', 'abc']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/jobs|DETECT_THRESH/);
+  });
+  it('rejects a typo of a command with one line and exit 2', () => {
+    const r = run(bin, bin === 'lsst-prod' ? ['vist', '1'] : ['--dump-confg']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -117,8 +117,7 @@ export async function runProgram(
     );
     await y.parseAsync();
     if (usageError) {
-      process.stderr.write(`${prog}: error: ${usageError.split('\n')[0]}\n`);
-      process.stderr.write(`Run '${prog} --help' for usage.\n`);
+      process.stderr.write(`${prog}: error: ${usageError.split('\n')[0]} (see ${prog} --help)\n`);
       return EXIT.usage;
     }
   } catch (err) {
