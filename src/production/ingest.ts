@@ -13,11 +13,11 @@ import type { RawEntry } from './repo.js';
 const VISIT_KEYS = ['VISIT', 'EXPNUM', 'EXPID', 'OBSID'];
 const DETECTOR_KEYS = ['DETECTOR', 'CCDNUM', 'CCDID', 'CHIPID'];
 
-function first(headers: Header[], keys: string[]): string | number | undefined {
+function first(headers: Header[], keys: string[], accept: (v: string | number) => boolean = () => true): string | number | undefined {
   for (const h of headers)
     for (const k of keys) {
       const v = h.get(k);
-      if (typeof v === 'number' || (typeof v === 'string' && v.trim())) return typeof v === 'string' ? v.trim() : v;
+      if ((typeof v === 'number' || (typeof v === 'string' && v.trim())) && accept(v)) return typeof v === 'string' ? v.trim() : v;
     }
   return undefined;
 }
@@ -44,7 +44,8 @@ export function rawEntries(file: string, o: IngestOptions = {}): RawEntry[] {
       if (visitV === undefined) throw new UserError(`${file}: HDU ${h.index}: no visit id in the header (${VISIT_KEYS.join('/')}); give --visit`);
       let det: number | undefined = o.detector;
       if (det === undefined) {
-        const d = first(hs, DETECTOR_KEYS);
+        // only integer-valued keys: DECam's DETECTOR holds a CCD serial ('S3-222_...'), its CCDNUM the id
+        const d = first(hs, DETECTOR_KEYS, (v) => typeof v === 'number' || /^\s*\d+\s*$/.test(v));
         if (d !== undefined) det = checkDetector(d, `${file}: HDU ${h.index}: detector`);
       }
       if (det === undefined) {

@@ -3,6 +3,9 @@ import { Repo } from '../repo.js';
 import { rawEntries } from '../ingest.js';
 import { checkDetector, checkVisit } from '../ids.js';
 import { UserError } from '../../util/errors.js';
+import path from 'node:path';
+import { writeFileAtomic } from '../../catalog/write.js';
+import { cameraFromWcs, cameraToJson, loadCamera, type Camera } from '../../camera/index.js';
 
 export const ingestCommand: CommandFactory = () => ({
   command: 'ingest [files..]',
@@ -19,10 +22,21 @@ export const ingestCommand: CommandFactory = () => ({
     const files = (a.files as string[] | undefined) ?? [];
     if (!files.length && !a.refcat) throw new UserError('nothing to ingest: give raw files and/or --refcat FILE');
     const repo = Repo.open(a.repo as string | undefined, true);
-    if (a.camera) repo.writeMeta({ ...repo.meta(), camera: String(a.camera) });
     const visit = a.visit !== undefined ? checkVisit(a.visit, '--visit') : undefined;
     const detector = a.detector !== undefined ? checkDetector(a.detector, '--detector') : undefined;
-    const entries = files.flatMap((f) => rawEntries(f, { visit, detector }));
+    // The camera (kept in R/camera.json) maps CCD names (DETPOS/DETNAME/EXTNAME) to detector ids.
+    let camera: Camera | undefined;
+    if (a.camera === 'from-wcs') {
+      if (files.length !== 1) throw new UserError('--camera from-wcs derives the camera from one multi-extension exposure: give exactly one file');
+      camera = cameraFromWcs(files[0]);
+    } else if (a.camera) camera = loadCamera(String(a.camera));
+    if (camera) {
+      writeFileAtomic(path.join(repo.root, 'camera.json'), cameraToJson(camera));
+      repo.writeMeta({ ...repo.meta(), camera: 'camera.json' });
+    } else if (repo.meta().camera) camera = loadCamera(path.join(repo.root, repo.meta().camera!));
+    const byName = new Map((camera?.detectors ?? []).map((d) => [d.name.trim().toUpperCase(), d.id]));
+    const detectorByName = (name: string) => byName.get(name.trim().toUpperCase());
+    const entries = files.flatMap((f) => rawEntries(f, { visit, detector, detectorByName }));
     const added = entries.length ? repo.addRaws(entries) : 0;
     if (a.refcat) {
       const dest = repo.registerRefcat(String(a.refcat));
