@@ -23,7 +23,7 @@ export type TForm = 'J' | 'I' | 'E' | 'D';
 export type VectorRule = 'scalar' | 'apertures' | 'fluxfrac';
 
 /** Which stage fills the column: src/measure, the astrometry (WCS) stage, or the pipeline driver. */
-export type ColumnSource = 'measure' | 'astrometry' | 'pipeline';
+export type ColumnSource = 'measure' | 'astrometry' | 'pipeline' | 'psf';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -149,9 +149,28 @@ function toSpec([name, tform, vector, unit, format, ucd, description]: Row, sour
   return Object.freeze({ name, tform, vector, unit, description, format, tdisp: printfToTdisp(format), ucd, source });
 }
 
+// prettier-ignore
+/** Columns of the PSF stage (src/psf). */
+export const PSF_COLUMN_ROWS: readonly Row[] = [
+  ['FLUX_PSF', 'E', 'scalar', 'count', '%12.7g', 'phot.flux', 'Flux from PSF-fitting'],
+  ['FLUXERR_PSF', 'E', 'scalar', 'count', '%12.7g', 'stat.stdev;phot.flux', 'RMS flux error for PSF-fitting'],
+  ['MAG_PSF', 'E', 'scalar', 'mag', '%8.4f', 'phot.mag', 'Magnitude from PSF-fitting'],
+  ['MAGERR_PSF', 'E', 'scalar', 'mag', '%8.4f', 'stat.stdev;phot.mag', 'RMS magnitude error from PSF-fitting'],
+  ['CHI2_PSF', 'E', 'scalar', '', '%9.4g', 'stat.fit.chi2', 'Reduced chi2 from PSF-fitting'],
+  ['SPREAD_MODEL', 'E', 'scalar', '', '%12.7g', 'src.extent', 'Spread parameter from model-fitting'],
+  ['SPREADERR_MODEL', 'E', 'scalar', '', '%12.7g', 'stat.stdev;src.extent', 'Spread parameter error from model-fitting'],
+  ['FWHMPSF_IMAGE', 'E', 'scalar', 'pixel', '%8.2f', 'phys.size.diameter;instr.det.psf', 'FWHM of the local PSF model'],
+  ['X2PSF_IMAGE', 'D', 'scalar', 'pixel**2', '%18.10e', 'src.impactParam;instr.det.psf', 'Adaptive variance along x of the local PSF model'],
+  ['Y2PSF_IMAGE', 'D', 'scalar', 'pixel**2', '%18.10e', 'src.impactParam;instr.det.psf', 'Adaptive variance along y of the local PSF model'],
+  ['XYPSF_IMAGE', 'D', 'scalar', 'pixel**2', '%18.10e', 'src.impactParam;instr.det.psf', 'Adaptive covariance x-y of the local PSF model'],
+  ['FLAGS_PSF', 'I', 'scalar', '', '%3d', 'meta.code.qual', 'PSF-fitting flags: 1 edge, 2 masked pixels, 4 failed'],
+  ['PSF_STAR', 'I', 'scalar', '', '%3d', 'meta.code', 'PSF star: 1 used in the model, 2 reserved, 4 rejected by the fit'],
+];
+
 /** All catalog columns, in SExtractor-like default order. */
 export const CATALOG_SCHEMA: readonly ColumnSpec[] = Object.freeze([
   ...MEASURE_ROWS.map((r) => toSpec(r, M)),
+  ...PSF_COLUMN_ROWS.map((r) => toSpec(r, 'psf')),
   ...OTHER_ROWS.map(([r, s]) => toSpec(r, s)),
 ]);
 

@@ -14,6 +14,8 @@ import type { Config } from './config.js';
 import type { PipelineDef, SensorContext } from './sensor.js';
 import { loadCcd, type CcdInput, type LoadedCcd } from './load.js';
 import { calibrateStep, type Calibration } from './calibrate.js';
+import { fitPsfCcd } from '../psf/fit.js';
+import type { PsfModel } from '../psf/model.js';
 
 export interface CcdJob {
   input: CcdInput;
@@ -32,6 +34,7 @@ export interface CcdResult {
   saturLevel: number;
   nObjects: number;
   calib?: Omit<Calibration, 'catalog'>;
+  psf?: Omit<PsfStepResult, 'columns'>;
 }
 
 const cfgNum = (c: Config, k: string) => c[k] as number;
@@ -168,6 +171,25 @@ export interface CcdCore {
   catalog: Catalog;
   /** with a reference catalog: the fitted WCS and zero point (cards for the catalog header) */
   calib?: Calibration;
+  psf?: PsfStepResult;
+}
+
+export interface PsfStepResult {
+  columns: Record<string, Float32Array | Float64Array | Int32Array>;
+  /** the model (PSFEx-compatible), absent when none could be made */
+  model?: PsfModel;
+  problem?: string;
+  fwhm: number;
+  nStars: number;
+}
+
+/** PSF model of the CCD (its stars, polynomial in CCD pixels) and PSF photometry of every source. */
+export function psfStep(cat: Catalog, det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, detector: number): PsfStepResult {
+  const r = fitPsfCcd(
+    { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: det.segmentation, catalog: cat },
+    { magZeropoint: cfgNum(c, 'MAG_ZEROPOINT'), select: { seed: detector } },
+  );
+  return { columns: { ...r.columns }, model: r.model, problem: r.problem, fwhm: r.selection.fwhm, nStars: r.selection.stars.length };
 }
 
 /** The per-CCD steps shared by quick mode and production. Large intermediates cheap to recompute are not persisted. */
@@ -178,8 +200,10 @@ export async function ccdCore(ctx: SensorContext<unknown>, input: CcdInput, c: C
   const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
   const filtered = await ctx.step('filter', () => filterStep(maps, ccd, c), { persist: false });
   const measured = await ctx.step('measure', () => measureStep(det, filtered, maps, ccd, c, bg));
-  const calib = c.REFCAT_NAME ? await ctx.step('calibrate', () => calibrateStep(measured, ccd, c)) : undefined;
-  return { ccd, bg, maps, det, filtered, catalog: calib?.catalog ?? measured, calib };
+  const psf = c.PSF_FIT ? await ctx.step('psf', () => psfStep(measured, det, maps, ccd, c, ctx.detector)) : undefined;
+  const catalog = psf ? { ...measured, ...psf.columns } : measured;
+  const calib = c.REFCAT_NAME ? await ctx.step('calibrate', () => calibrateStep(catalog, ccd, c)) : undefined;
+  return { ccd, bg, maps, det, filtered, catalog: calib?.catalog ?? catalog, calib, psf };
 }
 
 export function vectorSizes(c: Config): VectorSizes {
@@ -193,7 +217,7 @@ function withoutCatalog({ catalog: _catalog, ...rest }: Calibration): Omit<Calib
 /** The quick-mode CCD coroutine: the shared core, no visit-level gathers. */
 export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> {
   const c = ctx.config.config;
-  const { ccd, bg, det, catalog, calib } = await ccdCore(ctx, ctx.config.input, c);
+  const { ccd, bg, det, catalog, calib, psf } = await ccdCore(ctx, ctx.config.input, c);
   return {
     catalog,
     sizes: vectorSizes(c),
@@ -205,6 +229,7 @@ export async function ccdSensor(ctx: SensorContext<CcdJob>): Promise<CcdResult> 
     saturLevel: ccd.saturLevel,
     nObjects: det.objects.length,
     calib: calib && withoutCatalog(calib),
+    psf: psf && { model: psf.model, problem: psf.problem, fwhm: psf.fwhm, nStars: psf.nStars },
   };
 }
 

@@ -53,6 +53,11 @@ export function rawEntries(file: string, o: IngestOptions = {}): RawEntry[] {
         if (name !== undefined && o.detectorByName) det = o.detectorByName(String(name));
       }
       if (det === undefined && hdus.length > 1) det = k + 1;
+      if (det === undefined) {
+        // a non-integer id key and nothing else: report it (never silently skipped, never a path)
+        const raw = first(hs, DETECTOR_KEYS);
+        if (raw !== undefined) det = checkDetector(raw, `${file}: HDU ${h.index}: detector`);
+      }
       if (det === undefined) throw new UserError(`${file}: no detector id in the header (${DETECTOR_KEYS.join('/')}); give --detector`);
       const filter = first(hs, ['FILTER', 'BAND']);
       const mjd = first(hs, ['MJD-OBS', 'MJD']);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { runPool } from '../util/pool.js';
+import { writePsfex } from '../psf/io.js';
 import path from 'node:path';
 import { FitsFile, type Hdu } from '../fits/index.js';
 import { readImage } from '../fits/index.js';
@@ -153,6 +154,9 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
       throw new UserError(`${pf}: ${(e as Error).message}`);
     }
   }
+  // PSF fitting only when a PSF column is wanted or the model is to be written
+  if (c.PSF_FIT && select && !select.some((p) => p.spec.source === 'psf') && !c.PSF_NAME) c.PSF_FIT = false;
+  if (c.PSF_NAME && !c.PSF_FIT) throw new UserError('--psf-model needs PSF fitting (--psf)');
   const format = c.CATALOG_TYPE as CatalogFormat;
   const catalogPath = (c.CATALOG_NAME as string) || `${stripFitsExt(o.input)}${EXT[format]}`;
   requireDir('output', catalogPath);
@@ -196,6 +200,14 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
   const results: HduCatalog[] = res.map((r, k) => ({ extNumber: k + 1, catalog: r.catalog, sizes: r.sizes, imageHeader: hdus[k].header, tableCards: r.calib?.cards }));
   results.forEach((r, k) => checks.finishHdu(k, r));
   const summary: QuickSummary['hdus'] = res.map((r, k) => ({ ext: k + 1, hdu: hdus[k].index, width: r.width, height: r.height, objects: r.nObjects, background: r.background, rms: r.rms, ...(r.calib ? { astrometry: r.calib.astrometryOk, astromRms: r.calib.rmsArcsec, refStars: r.calib.nStars, zeroPoint: r.calib.zeroPoint, zeroPointErr: r.calib.zeroPointErr, apcorr: r.calib.apcorr } : {}) }));
+  for (const [k, r] of res.entries()) {
+    if (!r.psf || r.nObjects === 0) continue;
+    if (r.psf.problem) warnings.push(`${o.input}: HDU ${hdus[k].index}: no PSF model (${r.psf.problem}); PSF columns are NaN`);
+    else if (c.PSF_NAME && r.psf.model) {
+      const name = res.length > 1 ? (c.PSF_NAME as string).replace(/(\.[^./]*)?$/, `.hdu${hdus[k].index}$1`) : (c.PSF_NAME as string);
+      writePsfex(name, r.psf.model);
+    }
+  }
   const provenance = {
     SOFTWARE: 'lsst-quick',
     SOFTVERS: VERSION,

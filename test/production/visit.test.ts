@@ -114,7 +114,7 @@ describe('lsst-prod visit on a simulated 9-CCD visit', () => {
     const v = run(['rerun', '--from', moved, '--json']);
     expect(v.status, v.stderr).toBe(0);
     const checks = JSON.parse(v.stdout) as { step: string; identical: boolean }[];
-    expect(checks.map((c) => c.step)).toEqual(['background', 'detect', 'measure', 'write']); // the persisted ones
+    expect(checks.map((c) => c.step)).toEqual(['background', 'detect', 'measure', 'psf', 'write']); // the persisted ones
     expect(checks.every((c) => c.identical)).toBe(true);
   });
 
@@ -138,8 +138,8 @@ describe('lsst-prod visit on a simulated 9-CCD visit', () => {
     expect(again.status, again.stderr).toBe(0);
     const s2 = JSON.parse(again.stdout);
     expect(s2.done).toHaveLength(9);
-    // one CCD recomputed: load, background, maps, detect, filter, measure, write; the 8 done CCDs are not touched
-    expect(s2.stepsComputed).toBe(7);
+    // one CCD recomputed: load, background, maps, detect, filter, measure, psf, write; the 8 done CCDs are not touched
+    expect(s2.stepsComputed).toBe(8);
   });
 
   it('refuses a second run on the same visit while one is running', async () => {

@@ -123,7 +123,7 @@ describe('lsst-prod: corrupt intermediate records are recomputed', () => {
     expectWellBehaved(r, 'status');
     expect(r.code, r.stderr).toBe(0);
     const st = JSON.parse(r.stdout) as { ccds: { detector: number; steps: string[] }[] };
-    expect(st.ccds.find((c) => c.detector === 1)!.steps).toEqual(['background', 'detect', 'measure', 'write']);
+    expect(st.ccds.find((c) => c.detector === 1)!.steps).toEqual(['background', 'detect', 'measure', 'psf', 'write']);
     expect(st.ccds.find((c) => c.detector === 2)!.steps).not.toContain('measure');
   });
 });
