@@ -11,7 +11,7 @@ import { julianEpoch, solveCcdAstrometry, sourcesFromCatalog, writeAstromHeader 
 import type { Catalog } from '../catalog/schema.js';
 import { Header, type Card } from '../fits/header.js';
 import { fitApcorr } from '../photocal/apcorr.js';
-import { fitZeroPoint, photometry } from '../photocal/zeropoint.js';
+import { fitZeroPoint, photometry, type PhotKind } from '../photocal/zeropoint.js';
 import { UserError } from '../util/errors.js';
 import type { Config } from './config.js';
 import type { LoadedCcd } from './load.js';
@@ -34,7 +34,10 @@ export function calibrateStep(cat: Catalog, ccd: LoadedCcd, c: Config): Calibrat
   const initial = celestialWcs(ccd.header);
   if (!initial) throw new UserError(`${file}: astrometric calibration needs an approximate WCS in the image header`);
   const mjd = ccd.header.getNumber('MJD-OBS');
-  const r = solveCcdAstrometry(sourcesFromCatalog(cat), ccd.image.width, ccd.image.height, initial, refcat, mjd !== undefined ? { epoch: julianEpoch(mjd) } : {});
+  const fit = solveCcdAstrometry(sourcesFromCatalog(cat), ccd.image.width, ccd.image.height, initial, refcat, mjd !== undefined ? { epoch: julianEpoch(mjd) } : {});
+  // a "solution" with residuals far above astrometric quality is a false match: keep the header WCS
+  const maxRms = c.ASTROM_MAXRMS as number;
+  const r = fit.ok && fit.rms > maxRms ? { ...fit, ok: false, reason: `residual rms ${fit.rms.toFixed(2)}" > ASTROM_MAXRMS ${maxRms}" (likely a false match)` } : fit;
   const out: Catalog = { ...cat };
   const h = writeAstromHeader(r, new Header());
   let zp = NaN, zpErr = NaN, apcorr = NaN;
@@ -54,12 +57,16 @@ export function calibrateStep(cat: Catalog, ccd: LoadedCcd, c: Config): Calibrat
     const ref = used.map((k) => r.pairs.refRow[k]);
     const starMask = new Uint8Array(n);
     for (const s of source) starMask[s] = 1;
+    // The zero point's photometry: PSF fluxes when there is a PSF model (total flux of the model), else the
+    // first aperture corrected to the last one, else FLUX_AUTO.
     const nAper = (c.PHOT_APERTURES as number[]).length;
-    const chosen = { aper: 0 };
-    if (nAper > 1) {
+    const hasPsf = cat.FLUX_PSF !== undefined && cat.FLUX_PSF.some((v) => Number.isFinite(v));
+    const chosen: PhotKind = hasPsf ? 'PSF' : nAper > 1 ? { aper: 0 } : 'AUTO';
+    apcorr = 0;
+    if (!hasPsf && nAper > 1) {
       const ac = fitApcorr(cat, { chosen, large: { aper: nAper - 1 }, starMask });
-      apcorr = Number.isFinite(ac.apcorr) ? ac.apcorr : 0;
-    } else apcorr = 0;
+      if (Number.isFinite(ac.apcorr)) apcorr = ac.apcorr;
+    }
     const { flux, fluxErr } = photometry(cat, chosen);
     const z = fitZeroPoint({ source, ref }, flux, fluxErr, cat.FLAGS, refcat.mag, { apcorr });
     zp = z.zeroPoint;
@@ -72,13 +79,14 @@ export function calibrateStep(cat: Catalog, ccd: LoadedCcd, c: Config): Calibrat
         const width = m.length / Math.max(1, n);
         for (let i = 0; i < m.length; i++) {
           if (m[i] >= 99) continue;
-          m[i] += shift + (name === 'MAG_APER' && i % width === 0 ? apcorr : 0);
+          m[i] += shift + (name === 'MAG_APER' && i % width === 0 && typeof chosen === 'object' ? apcorr : 0);
         }
         out[name] = m;
       }
       h.set('MAGZERO', Number(zp.toFixed(5)), 'zero point: MAG = -2.5 log10(flux) + MAGZERO', 'float');
       h.set('MAGZERR', Number(zpErr.toPrecision(4)), 'zero-point uncertainty (mag)', 'float');
       h.set('APCORR', Number(apcorr.toFixed(5)), 'aperture correction of MAG_APER(1) (mag)', 'float');
+      h.set('MAGZPHOT', typeof chosen === 'object' ? 'APER' : chosen, 'photometry of the zero point');
       h.set('PHOTNSTR', z.n, 'stars in the zero point');
     }
   }

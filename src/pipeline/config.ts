@@ -55,6 +55,7 @@ export const PARAMS: readonly ParamDef[] = [
   { key: 'PSF_FIT', type: 'bool', def: true, describe: 'Fit a PSF model and measure FLUX_PSF, SPREAD_MODEL... (skipped when no PSF column is selected)', cli: 'psf' },
   { key: 'PSF_NAME', type: 'string', def: '', describe: 'Write the PSF model (PSFEx .psf format); with several HDUs, .hduN is inserted before the extension', cli: 'psf-model' },
   { key: 'REFCAT_NAME', type: 'string', def: '', describe: 'Reference catalog (FITS or CSV with ra, dec, a magnitude): turns on astrometric and photometric calibration', cli: 'refcat' },
+  { key: 'ASTROM_MAXRMS', type: 'number', def: 0.5, describe: 'Largest acceptable astrometric residual rms (arcsec); above it the fit counts as failed' },
   { key: 'CHECKIMAGE_TYPE', type: 'strlist', def: [], choices: ['background', 'background_rms', 'minus_background', 'segmentation', 'filtered', 'apertures'], describe: 'Check images to write (comma-separated)', cli: 'check-images' },
   { key: 'CHECKIMAGE_NAME', type: 'string', def: '', describe: 'Check-image path prefix (default: beside the catalog)', cli: 'check-prefix' },
 ];

@@ -50,6 +50,13 @@ export interface CcdOutput {
   objects: number;
   background: number;
   rms: number;
+  /** PSF FWHM (pixels) of the CCD's model, NaN without one; stars used */
+  psfFwhm: number;
+  psfStars: number;
+  /** with a reference catalog: zero point (mag), astrometric rms (arcsec), reference stars used */
+  zeroPoint: number;
+  astromRms: number;
+  refStars: number;
 }
 
 const CAT_EXT: Record<CatalogFormat, string> = { fits: '.cat.fits', ldac: '.ldac.fits', csv: '.cat.csv', ecsv: '.cat.ecsv', parquet: '.cat.parquet' };
@@ -86,6 +93,12 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     rms: k.bg.globalRms,
     npix: k.ccd.image.width * k.ccd.image.height,
     objects: k.det.objects.length,
+    psfFwhm: k.psf && !k.psf.problem ? k.psf.fwhm : NaN,
+    psfStars: k.psf?.nStars ?? 0,
+    zeroPoint: k.calib?.zeroPoint ?? NaN,
+    astromRms: k.calib?.astrometryOk ? k.calib.rmsArcsec : NaN,
+    refStars: k.calib?.nStars ?? 0,
+    cards: k.calib?.cards,
   }));
   // Visit-level background statistics (a mergeable summary: sums and counts). The focal-plane
   // background model of the joint-fit issue replaces this reducer without changing the executor.
@@ -93,7 +106,7 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
   const file = ccdCatalogPath(job, ctx.detector);
   const written = await ctx.step('write', async () => {
     const select = job.params ? parseParamList(job.params) : undefined;
-    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: core.header }], {
+    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: core.header, tableCards: core.cards }], {
       select,
       provenance: {
         SOFTWARE: 'lsst-prod',
@@ -115,6 +128,11 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     objects: core.objects,
     background: core.background,
     rms: core.rms,
+    psfFwhm: core.psfFwhm,
+    psfStars: core.psfStars,
+    zeroPoint: core.zeroPoint,
+    astromRms: core.astromRms,
+    refStars: core.refStars,
   };
 }
 

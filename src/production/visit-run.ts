@@ -67,6 +67,8 @@ export function buildJob(repo: Repo, visit: string, config: Config, detectors?: 
     if (missing.length) throw new UserError(`visit ${visit}: no detector ${missing.join(', ')} in the repository`);
     raws = raws.filter((r) => detectors.includes(r.detector));
   }
+  // the repository's registered reference catalog unless --refcat names another for this run
+  if (!config.REFCAT_NAME && repo.refcatPath()) config = { ...config, REFCAT_NAME: repo.refcatPath() };
   const out: VisitJob['raws'] = {};
   for (const r of raws) {
     if (!existsSync(r.file)) throw new UserError(`${r.file}: raw file of visit ${visit} detector ${r.detector} is missing`);
@@ -115,7 +117,7 @@ export async function runVisitJob(o: VisitRunOptions): Promise<VisitRunResult> {
 }
 
 /** The visit catalog (one table per CCD, EXT_NUMBER = detector id) and the visit summary table. */
-async function writeVisitOutputs(job: VisitJob, store: FsStore, dets: number[]): Promise<void> {
+export async function writeVisitOutputs(job: VisitJob, store: FsStore, dets: number[]): Promise<void> {
   const rows: { det: number; st?: CcdStatus }[] = dets.map((det) => ({ det, st: readRecord<CcdStatus>(store, keys.status(det)) }));
   const fmt = job.config.CATALOG_TYPE as CatalogFormat;
   if (fmt === 'fits') {
@@ -148,10 +150,11 @@ async function writeVisitOutputs(job: VisitJob, store: FsStore, dets: number[]):
       { name: 'NOBJ', data: Int32Array.from(rows.map(({ st }) => (st?.state === 'done' ? (st.output as CcdOutput).objects : -1))) },
       { name: 'BACKGROUND', data: f64((o) => o.background), unit: 'count' },
       { name: 'BACKGROUND_RMS', data: f64((o) => o.rms), unit: 'count' },
-      { name: 'PSF_FWHM', data: new Float64Array(n).fill(NaN), unit: 'pixel' },
-      { name: 'ZEROPOINT', data: new Float64Array(n).fill(NaN), unit: 'mag' },
-      { name: 'NSTARS', data: new Int32Array(n).fill(-1) },
-      { name: 'ASTROM_RMS', data: new Float64Array(n).fill(NaN), unit: 'arcsec' },
+      { name: 'PSF_FWHM', data: f64((o) => o.psfFwhm), unit: 'pixel' },
+      { name: 'NSTARS', data: Int32Array.from(rows.map(({ st }) => (st?.state === 'done' ? (st.output as CcdOutput).psfStars : -1))) },
+      { name: 'ZEROPOINT', data: f64((o) => o.zeroPoint), unit: 'mag' },
+      { name: 'NREFSTARS', data: Int32Array.from(rows.map(({ st }) => (st?.state === 'done' ? (st.output as CcdOutput).refStars : -1))) },
+      { name: 'ASTROM_RMS', data: f64((o) => o.astromRms), unit: 'arcsec' },
     ],
     { extname: 'VISIT_SUMMARY', nrows: n },
   );
