@@ -4,7 +4,8 @@ import { ingestCommand } from './ingest.js';
 import { visitCommand } from './visit.js';
 import { freezeCommand, rerunCommand, statusCommand } from './state.js';
 import { simulateCommand } from './simulate.js';
+import { slurmReduceCommand, slurmTaskCommand } from './slurm-task.js';
 
 export type CommandFactory = (setExit: (code: number) => void) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand, simulateCommand];
+export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand, simulateCommand, slurmTaskCommand, slurmReduceCommand];

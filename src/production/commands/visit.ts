@@ -4,6 +4,8 @@ import { checkVisit, parseDetectorList } from '../ids.js';
 import { parseMemory } from '../memory.js';
 import { makeProgress, type LogLevel } from '../progress.js';
 import { runVisitJob } from '../visit-run.js';
+import { engineOptions, slurmLog, slurmOptionsFrom } from '../engines/slurm-cli.js';
+import { runVisitSlurm } from '../engines/slurm.js';
 import { buildConfig, paramOptions } from '../../pipeline/config-cli.js';
 import { EXIT } from '../../util/cli.js';
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ export const visitCommand: CommandFactory = (setExit) => ({
       .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], default: 'info' })
       .option('json', { type: 'boolean', describe: 'Print a one-line JSON summary on stdout' })
       .options(paramOptions())
+      .options(engineOptions())
       .check((a) => {
         if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
         return true;
@@ -39,6 +42,7 @@ export const visitCommand: CommandFactory = (setExit) => ({
         throw new UserError(`${config.PARAMETERS_NAME}: cannot read the parameter file`);
       }
     }
+    const slurm = slurmOptionsFrom(a as Record<string, unknown>);
     const detectors = a.detectors ? parseDetectorList(String(a.detectors)) : undefined;
     const memoryBytes = parseMemory(String(a.memory));
     const total = detectors?.length ?? repo.visitRaws(visit).length;
@@ -46,7 +50,9 @@ export const visitCommand: CommandFactory = (setExit) => ({
     const t0 = performance.now();
     let res;
     try {
-      res = await runVisitJob({ repo, visit, config, detectors, params, jobs: a.jobs as number, memoryBytes, onEvent: (e) => progress.onEvent(e), debug: !!a.debug });
+      res = slurm
+        ? await runVisitSlurm({ repo, visit, config, detectors, params, slurm, onEvent: (e) => progress.onEvent(e), log: slurmLog(a['log-level'] as LogLevel), debug: !!a.debug })
+        : await runVisitJob({ repo, visit, config, detectors, params, jobs: a.jobs as number, memoryBytes, onEvent: (e) => progress.onEvent(e), debug: !!a.debug });
     } finally {
       progress.stop();
     }

@@ -54,3 +54,11 @@ export function slurmOptionsFrom(a: Record<string, unknown>): SlurmOptions | und
   }
   return { partition: str('partition'), account: str('account'), time: str('time'), sbatchArgs: extra, retries };
 }
+
+/** Where the Slurm engine's job lines go: stderr at --log-level info and debug (warnings also at warn). */
+export function slurmLog(level: string): (msg: string, warn?: boolean) => void {
+  const verbose = level === 'info' || level === 'debug';
+  return (msg, warn) => {
+    if (verbose || (warn && level === 'warn')) process.stderr.write(`lsst-prod: ${msg}\n`);
+  };
+}

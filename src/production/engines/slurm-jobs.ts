@@ -6,6 +6,8 @@
  *    a round is reduced exactly as `--engine local` reduces it (CCDs without a summary are Failed).
  * The repository on the shared filesystem is the only channel between them.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { writeFileAtomic } from '../../catalog/write.js';
 import { Coordinator } from '../../pipeline/coordinator.js';
 import { keys, makeDurableContext, readRecord, writeRecord, type CcdStatus, type Named, type RunCounters } from '../../pipeline/durable.js';
@@ -31,13 +33,22 @@ export interface TaskReport {
  * 0 when the outcome is recorded in the store (posted, done, or failed: a CCD whose code throws is data, not a
  * task failure), 1 when the store itself failed (nothing recorded: the driver retries the task).
  */
-export async function runSlurmTask(stateDir: string, det: DetectorId, reportFile: string, debug = false): Promise<number> {
+export async function runSlurmTask(
+  stateDir: string,
+  det: DetectorId,
+  reportFile: string,
+  opts: { debug?: boolean; log?: (line: string) => void } = {},
+): Promise<number> {
   const job = readJob(stateDir);
   if (!job.raws[String(det)]) throw new Error(`detector ${det} is not part of visit ${job.visit}`);
   const store: RecordStore = killSwitch(new FsStore(stateDir), stateDir, det);
   const counters: RunCounters = { stepsComputed: 0, stepsReplayed: 0, gathersReplayed: 0 };
-  const report = (r: Omit<TaskReport, 'detector' | 'counters'>): void =>
+  const report = (r: Omit<TaskReport, 'detector' | 'counters'>): void => {
+    const what = r.outcome === 'posted' ? `posted its summary to gather #${r.gather}` : r.outcome === 'done' ? 'done' : `${r.outcome}: ${r.message}`;
+    opts.log?.(`detector ${det}: ${what} (${counters.stepsComputed} steps computed, ${counters.stepsReplayed} replayed)`);
+    mkdirSync(path.dirname(reportFile), { recursive: true });
     writeFileAtomic(reportFile, `${JSON.stringify({ detector: det, ...r, counters } satisfies TaskReport)}\n`);
+  };
 
   const status = readRecord<CcdStatus>(store, keys.status(det));
   if (status) {
@@ -68,14 +79,13 @@ export async function runSlurmTask(stateDir: string, det: DetectorId, reportFile
       report({ outcome: 'done' });
       return 0;
     }
-    if (debug && first.err instanceof Error) process.stderr.write(`detector ${det}: ${first.err.stack}\n`);
+    if (opts.debug && first.err instanceof Error) process.stderr.write(`detector ${det}: ${first.err.stack}\n`);
     const message = errorMessage(first.err);
     if (first.err instanceof StoreError) throw first.err;
     writeRecord(store, keys.status(det), { state: 'failed', message } satisfies CcdStatus);
     report({ outcome: 'failed', message });
     return 0;
   } catch (e) {
-    process.stderr.write(`lsst-prod: detector ${det}: the store failed: ${errorMessage(e)}\n`);
     report({ outcome: 'fatal', message: errorMessage(e) });
     return 1;
   }
