@@ -141,8 +141,11 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
  * subtracted maps, filtered image, segmentation and blanking maps (float32/int32), plus margins.
  */
 export const BYTES_PER_PIXEL = 48;
-/** Suspended at a gather a CCD holds its catalog: estimated per pixel of the CCD (dense fields ~ 1 object / 1000 px). */
-export const SUSPENDED_BYTES_PER_PIXEL = 1;
+/**
+ * Suspended at a gather a CCD holds its catalog (~120 columns): about 0.1 byte per CCD pixel at LSSTCam depth
+ * (1 object / 7000 px), 0.6 in dense fields (1 / 1000 px). bench/prod: 189 suspended 4k CCDs add ~0.7 GB.
+ */
+export const SUSPENDED_BYTES_PER_PIXEL = 0.25;
 
 export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
   name: 'visit',
