@@ -7,7 +7,7 @@ import { makePlane, type Plane } from '../image/types.js';
 import { fillBadMeshes, globalLevels, medianFilterMeshes, weightScale } from './filter.js';
 import { meshStatistics, type MeshStatistics } from './meshstats.js';
 import { BIG, resolveOptions, type BackType, type BackgroundInputs, type BackgroundOptions, type WeightType } from './options.js';
-import { makeSplineGrid, splineRows, type SplineGrid } from './spline.js';
+import { makeSplineGrid, splineRows, SplineRowEvaluator, type SplineGrid } from './spline.js';
 
 export { meshStatistics, type MeshStatistics } from './meshstats.js';
 export { DEFAULT_BACKGROUND_OPTIONS, resolveOptions } from './options.js';
@@ -124,6 +124,27 @@ export function interpolate(model: BackgroundModel, kind: 'background' | 'rms'):
 }
 
 /**
+ * The background-subtracted image, image - background map (float32, exactly as subtracting the map that
+ * `interpolate(model, 'background')` returns), made row by row without building the map. `out` may be
+ * image.data itself (subtraction in place); allocated when omitted.
+ */
+export function subtractBackground(image: Plane, model: BackgroundModel, out?: Float32Array): Float32Array {
+  const { width, height } = model;
+  if (image.width !== width || image.height !== height) throw new RangeError(`image is ${image.width}x${image.height}, background model ${width}x${height}`);
+  const src = image.data;
+  const dst = out ?? new Float32Array(width * height);
+  if (dst.length !== width * height) throw new RangeError('output buffer size differs from the image');
+  if (model.type === 'manual') {
+    const b = Math.fround(model.value);
+    for (let i = 0; i < dst.length; i++) dst[i] = src[i] - b;
+    return dst;
+  }
+  const ev = new SplineRowEvaluator(model.levelGrid);
+  for (let y = 0; y < height; y++) ev.subtractRow(y, src, dst, y * width);
+  return dst;
+}
+
+/**
  * Per-pixel noise from a weight map: sqrt(variance) * scale (SExtractor's weight_to_var with the
  * RESCALE_WEIGHTS factor). Pixels of zero weight or infinite variance get Infinity.
  */
@@ -144,6 +165,7 @@ export function weightedNoise(weight: Plane, weightType: WeightType, scale: numb
 /**
  * Estimate the background and noise maps of an image the way SExtractor 2.25 does
  * (BACK_TYPE AUTO or MANUAL), optionally with a weight map and a bad-pixel mask.
+ * The full-resolution maps (background, rms, weightedRms) are interpolated when first read.
  */
 export function estimateBackground(
   image: Plane,
@@ -152,10 +174,21 @@ export function estimateBackground(
 ): BackgroundResult {
   const raw = meshStatistics(image, options, inputs);
   const model = backgroundModel(raw, options, inputs.weightType ?? 'weight');
+  // the full-resolution planes are made on first access (callers that keep only the model never pay for them)
+  let background: Plane | undefined;
+  let rms: Plane | undefined;
+  let weightedRms: Plane | undefined;
+  const weight = inputs.weight;
   return {
-    background: interpolate(model, 'background'),
-    rms: interpolate(model, 'rms'),
-    weightedRms: inputs.weight ? weightedNoise(inputs.weight, inputs.weightType ?? 'weight', model.weightScale) : undefined,
+    get background() {
+      return (background ??= interpolate(model, 'background'));
+    },
+    get rms() {
+      return (rms ??= interpolate(model, 'rms'));
+    },
+    get weightedRms() {
+      return weight ? (weightedRms ??= weightedNoise(weight, inputs.weightType ?? 'weight', model.weightScale)) : undefined;
+    },
     globalBackground: model.globalBackground,
     globalRms: model.globalRms,
     meshes: { nx: model.nx, ny: model.ny, bw: model.bw, bh: model.bh, level: model.level, sigma: model.sigma },

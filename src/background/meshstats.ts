@@ -92,6 +92,9 @@ export function meshStatistics(image: Plane, options: Partial<BackgroundOptions>
   const histo = new Int32Array(QUANTIF_NMAXLEVELS);
   const whisto = new Int32Array(QUANTIF_NMAXLEVELS);
   const res = new Float64Array(2);
+  const sums = new Float64Array(3);
+  // no mask, no weights: the first two passes take a loop without per-pixel tests on them
+  const plain = !mask && wkind === W_NONE;
 
   for (let my = 0; my < ny; my++) {
     const y0 = my * bh;
@@ -113,21 +116,28 @@ export function meshStatistics(image: Plane, options: Partial<BackgroundOptions>
 
       // Pass 1: plain moments of the usable pixels.
       let s = 0, s2 = 0, n = 0, ws = 0, ws2 = 0;
-      for (let r = 0; r < sCount; r++) {
-        const row = (sFirst + r * sStep) * width;
-        for (let i = row + x0; i < row + x1; i++) {
-          if (mask && mask[i] !== 0) continue;
-          const p = data[i];
-          if (!(p > -BIG && p < BIG)) continue; // NaN, +-Inf and SExtractor's -BIG flag are unusable
-          if (wkind !== W_NONE) {
-            const v = toVariance(wdata![i], wkind);
-            if (!(v < wthresh)) continue;
-            ws += v;
-            ws2 += v * v;
+      if (plain) {
+        plainMoments(data, width, x0, x1, sFirst, sStep, sCount, -BIG, BIG, false, sums);
+        s = sums[0];
+        s2 = sums[1];
+        n = sums[2];
+      } else {
+        for (let r = 0; r < sCount; r++) {
+          const row = (sFirst + r * sStep) * width;
+          for (let i = row + x0; i < row + x1; i++) {
+            if (mask && mask[i] !== 0) continue;
+            const p = data[i];
+            if (!(p > -BIG && p < BIG)) continue; // NaN, +-Inf and SExtractor's -BIG flag are unusable
+            if (wkind !== W_NONE) {
+              const v = toVariance(wdata![i], wkind);
+              if (!(v < wthresh)) continue;
+              ws += v;
+              ws2 += v * v;
+            }
+            s += p;
+            s2 += p * p;
+            n++;
           }
-          s += p;
-          s2 += p * p;
-          n++;
         }
       }
       if (n < (x1 - x0) * sCount * BACK_MINGOODFRAC) continue; // bad mesh: stays NaN
@@ -142,24 +152,31 @@ export function meshStatistics(image: Plane, options: Partial<BackgroundOptions>
       s = s2 = ws = ws2 = 0;
       n = 0;
       let wn = 0;
-      for (let r = 0; r < sCount; r++) {
-        const row = (sFirst + r * sStep) * width;
-        for (let i = row + x0; i < row + x1; i++) {
-          if (mask && mask[i] !== 0) continue;
-          const p = data[i];
-          if (!(p <= hcut && p >= lcut)) continue;
-          if (wkind !== W_NONE) {
-            const v = toVariance(wdata![i], wkind);
-            if (!(v < wthresh)) continue;
-            if (v <= whcut && v >= wlcut) {
-              ws += v;
-              ws2 += v * v;
-              wn++;
+      if (plain) {
+        plainMoments(data, width, x0, x1, sFirst, sStep, sCount, lcut, hcut, true, sums);
+        s = sums[0];
+        s2 = sums[1];
+        n = sums[2];
+      } else {
+        for (let r = 0; r < sCount; r++) {
+          const row = (sFirst + r * sStep) * width;
+          for (let i = row + x0; i < row + x1; i++) {
+            if (mask && mask[i] !== 0) continue;
+            const p = data[i];
+            if (!(p <= hcut && p >= lcut)) continue;
+            if (wkind !== W_NONE) {
+              const v = toVariance(wdata![i], wkind);
+              if (!(v < wthresh)) continue;
+              if (v <= whcut && v >= wlcut) {
+                ws += v;
+                ws2 += v * v;
+                wn++;
+              }
             }
+            s += p;
+            s2 += p * p;
+            n++;
           }
-          s += p;
-          s2 += p * p;
-          n++;
         }
       }
       const m2 = moments(s, s2, n);
@@ -181,6 +198,54 @@ export function meshStatistics(image: Plane, options: Partial<BackgroundOptions>
     }
   }
   return { width, height, bw, bh, nx, ny, level, sigma, npix, varianceLevel: vlevel, varianceSigma: vsigma };
+}
+
+/**
+ * Sum, sum of squares and count of the pixels of rows first, first + step, ... (count rows) between x0 and x1
+ * that lie strictly between lo and hi (inclusive: within [lo, hi]), into out[0..2]. No mask, no weights: the
+ * common case, kept free of per-pixel tests on them; same summation order as the general loops.
+ */
+function plainMoments(
+  data: Float32Array,
+  width: number,
+  x0: number,
+  x1: number,
+  first: number,
+  step: number,
+  count: number,
+  lo: number,
+  hi: number,
+  inclusive: boolean,
+  out: Float64Array,
+): void {
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
+  for (let r = 0; r < count; r++) {
+    const row = (first + r * step) * width;
+    const end = row + x1;
+    if (inclusive)
+      for (let i = row + x0; i < end; i++) {
+        const p = data[i];
+        if (p <= hi && p >= lo) {
+          s += p;
+          s2 += p * p;
+          n++;
+        }
+      }
+    else
+      for (let i = row + x0; i < end; i++) {
+        const p = data[i];
+        if (p > lo && p < hi) {
+          s += p;
+          s2 += p * p;
+          n++;
+        }
+      }
+  }
+  out[0] = s;
+  out[1] = s2;
+  out[2] = n;
 }
 
 /** Bin the pixels of one mesh (and their variances) into zeroed histograms, with SExtractor's float32 binning. */
@@ -208,6 +273,16 @@ function fillHistograms(
   const wqs = wlay.qscale;
   const woff = binOffset(wlay);
   if (wkind !== W_NONE) whisto.fill(0, 0, wnl);
+  if (!mask && wkind === W_NONE) {
+    for (let y = y0; y < y0 + rows; y++) {
+      const end = y * width + x1;
+      for (let i = y * width + x0; i < end; i++) {
+        const t = Math.fround(Math.fround(data[i] / qs) + off);
+        if (t > -1 && t < nl) histo[t | 0]++;
+      }
+    }
+    return;
+  }
   for (let y = y0; y < y0 + rows; y++) {
     const row = y * width;
     for (let i = row + x0; i < row + x1; i++) {

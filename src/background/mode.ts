@@ -55,12 +55,65 @@ export function binOffset(layout: HistogramLayout): number {
 /** Convergence tolerance on the relative change of sigma. */
 const EPS = 1e-4;
 
+/** Prefix sums of the counts, counts x bin and counts x bin^2 (grown on demand; exact integers in float64). */
+let p0 = new Float64Array(0);
+let p1 = new Float64Array(0);
+let p2 = new Float64Array(0);
+
+/**
+ * Fill p0/p1/p2 for bins 0..nbins-1 (pk[i] = sum over bins below i). Returns false when a count is negative or
+ * fractional or the sums could exceed 2^53, i.e. when partial sums would not be exact (then the caller loops).
+ */
+function prefixSums(histo: ArrayLike<number>, nbins: number): boolean {
+  if (p0.length < nbins + 1) {
+    p0 = new Float64Array(nbins + 1);
+    p1 = new Float64Array(nbins + 1);
+    p2 = new Float64Array(nbins + 1);
+  }
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  if (histo instanceof Int32Array) {
+    // integer counts (meshStatistics' histograms): only the sign needs checking
+    let neg = 0;
+    for (let i = 0; i < nbins; i++) {
+      const c = histo[i];
+      neg |= c;
+      s0 += c;
+      s1 += c * i;
+      s2 += c * i * i;
+      p0[i + 1] = s0;
+      p1[i + 1] = s1;
+      p2[i + 1] = s2;
+    }
+    return neg >= 0 && s2 < 2 ** 53;
+  }
+  for (let i = 0; i < nbins; i++) {
+    const c = histo[i];
+    if (!(c >= 0 && c === Math.floor(c))) return false;
+    s0 += c;
+    s1 += c * i;
+    s2 += c * i * i;
+    p0[i + 1] = s0;
+    p1[i + 1] = s1;
+    p2[i + 1] = s2;
+  }
+  return s2 < 2 ** 53;
+}
+
 /**
  * Mode and sigma of a mesh from its histogram (SExtractor's backguess). Writes [mode, sigma] to `out`
  * (float32-rounded, as SExtractor stores them). `histo` must hold at least layout.nlevels bins.
+ *
+ * Each clipping iteration needs the count, first and second moments of the bins in [lcut, hcut] and the median
+ * split found by two cursors walking in from both ends, always feeding the lighter side. With non-negative
+ * integer counts these come from prefix sums (exact, so identical to summing bin by bin) and the cursor walk is
+ * a merge of two non-decreasing sequences, whose end point a binary search finds: O(nlevels) per mesh instead
+ * of O(nlevels) per iteration. Other inputs take the bin-by-bin loop.
  */
 export function histogramMode(histo: ArrayLike<number>, layout: HistogramLayout, out: Float64Array): void {
   const top = layout.nlevels - 1;
+  const exact = prefixSums(histo, layout.nlevels);
   let lcut = 0;
   let hcut = top;
   let sig = 10 * top;
@@ -72,19 +125,33 @@ export function histogramMode(histo: ArrayLike<number>, layout: HistogramLayout,
     let sum = 0;
     mea = 0;
     sig = 0;
-    // Two cursors walk in from both ends, always feeding the lighter side, until they meet:
     // `hi` ends on the top bin of the lower half, `lo` = hi + 1 on the bottom bin of the upper half.
     let lowsum = 0;
     let highsum = 0;
     let lo = lcut;
     let hi = hcut;
-    for (let i = lcut; i <= hcut; i++) {
-      if (lowsum < highsum) lowsum += histo[lo++];
-      else highsum += histo[hi--];
-      const c = histo[i];
-      sum += c;
-      mea += c * i;
-      sig += c * i * i;
+    if (exact) {
+      if (hcut >= lcut) {
+        const a = lcut;
+        const b = hcut + 1;
+        sum = p0[b] - p0[a];
+        mea = p1[b] - p1[a];
+        sig = p2[b] - p2[a];
+        const j = mergeSplit(a, b);
+        lo = a + j;
+        hi = hcut - (b - a - j);
+        lowsum = p0[lo] - p0[a];
+        highsum = p0[b] - p0[hi + 1];
+      }
+    } else {
+      for (let i = lcut; i <= hcut; i++) {
+        if (lowsum < highsum) lowsum += histo[lo++];
+        else highsum += histo[hi--];
+        const c = histo[i];
+        sum += c;
+        mea += c * i;
+        sig += c * i * i;
+      }
     }
     if (hi >= 0) {
       const a = histo[hi];
@@ -111,4 +178,22 @@ export function histogramMode(histo: ArrayLike<number>, layout: HistogramLayout,
   } else mode = qzero + mea * qscale;
   out[0] = Math.fround(mode);
   out[1] = Math.fround(sig * qscale);
+}
+
+/**
+ * Bins taken from the low end by the two-cursor walk over bins [a, b) (n = b - a steps; the low cursor advances
+ * when the low sum L(j) is below the high sum H(k), else the high one). Both sums are non-decreasing, so the walk
+ * is a merge (ties to the high side) and takes the largest j with j = 0 or L(j - 1) < H(n - j).
+ */
+function mergeSplit(a: number, b: number): number {
+  const n = b - a;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const j = (lo + hi + 1) >> 1;
+    // L(j - 1) = sum of bins a .. a + j - 2; H(n - j) = sum of bins a + j .. b - 1
+    if (p0[a + j - 1] - p0[a] < p0[b] - p0[a + j]) lo = j;
+    else hi = j - 1;
+  }
+  return lo;
 }

@@ -74,27 +74,49 @@ export function makeSplineGrid(
 }
 
 /**
- * Interpolate rows y0 (inclusive) to y1 (exclusive) of the full-resolution map into `out`
- * (row-major, (y1 - y0) * width values; allocated when not given). For streaming use.
+ * Row-by-row evaluator of a grid's full-resolution map. The x weights of every column (they do not depend on
+ * the row) are computed once; each row then costs the y interpolation of the nodes, one small spline solve and
+ * a multiply-add per pixel, with exactly splineRows' arithmetic.
  */
-export function splineRows(g: SplineGrid, y0: number, y1: number, out?: Float32Array): Float32Array {
-  const { width, height, bw, bh, nx, ny, values, d2y } = g;
-  if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 <= y1 && y1 <= height))
-    throw new RangeError(`row band ${y0}..${y1} outside 0..${height}`);
-  const dst = out ?? new Float32Array((y1 - y0) * width);
-  if (dst.length < (y1 - y0) * width) throw new RangeError('output buffer too small for the row band');
-  const node = new Float64Array(nx);
-  const dnode = new Float64Array(nx);
-  const c = new Float64Array(nx);
-  const r = new Float64Array(nx);
-  // First pixel of each x interval k (node k to k + 1); interval 0 starts at 0, the last one runs to the edge.
-  const start = new Int32Array(Math.max(nx, 2));
-  for (let k = 1; k < nx - 1; k++) start[k] = k * bw + (bw >> 1);
-  start[Math.max(nx - 1, 1)] = width;
-  const invbw = 1 / bw;
+export class SplineRowEvaluator {
+  private readonly node: Float64Array;
+  private readonly dnode: Float64Array;
+  private readonly c: Float64Array;
+  private readonly r: Float64Array;
+  /** first pixel of each x interval k (node k to k + 1); the last interval runs to the edge */
+  private readonly start: Int32Array;
+  /** per column p, at 4p .. 4p + 3: 1 - dx, (1 - dx)^2 - 1, dx, dx^2 - 1 (dx: position in its interval) */
+  private readonly wts: Float64Array;
 
-  for (let y = y0; y < y1; y++) {
-    const o = (y - y0) * width;
+  constructor(private readonly g: SplineGrid) {
+    const { width, bw, nx } = g;
+    this.node = new Float64Array(nx);
+    this.dnode = new Float64Array(nx);
+    this.c = new Float64Array(nx);
+    this.r = new Float64Array(nx);
+    const start = new Int32Array(Math.max(nx, 2));
+    for (let k = 1; k < nx - 1; k++) start[k] = k * bw + (bw >> 1);
+    start[Math.max(nx - 1, 1)] = width;
+    this.start = start;
+    const wts = (this.wts = new Float64Array(4 * width));
+    const invbw = 1 / bw;
+    for (let k = 0; k < nx - 1; k++) {
+      const pEnd = Math.min(start[k + 1], width);
+      for (let p = start[k]; p < pEnd; p++) {
+        const dx = (p + 0.5) * invbw - 0.5 - k;
+        const cdx = 1 - dx;
+        wts[4 * p] = cdx;
+        wts[4 * p + 1] = cdx * cdx - 1;
+        wts[4 * p + 2] = dx;
+        wts[4 * p + 3] = dx * dx - 1;
+      }
+    }
+  }
+
+  /** Nodes of row y interpolated along y, and their spline coefficients along x. */
+  private nodes(y: number): void {
+    const { nx, ny, bh, values, d2y } = this.g;
+    const { node, dnode } = this;
     if (ny > 1) {
       const v = Math.fround(y / bh) - 0.5;
       let yl = Math.trunc(v);
@@ -110,14 +132,21 @@ export function splineRows(g: SplineGrid, y0: number, y1: number, out?: Float32A
       const hi = lo + nx;
       for (let x = 0; x < nx; x++)
         node[x] = cdy * values[lo + x] + dy * values[hi + x] + cdy3 * d2y[lo + x] + dy3 * d2y[hi + x];
-      if (nx > 1) splineCoefficients(node, 0, 1, nx, dnode, c, r);
+      if (nx > 1) splineCoefficients(node, 0, 1, nx, dnode, this.c, this.r);
     } else {
       for (let x = 0; x < nx; x++) node[x] = values[x];
       dnode.fill(0);
     }
+  }
+
+  /** Row y of the map into dst[off .. off + width). */
+  row(y: number, dst: Float32Array, off: number): void {
+    const { width, nx } = this.g;
+    this.nodes(y);
+    const { node, dnode, start, wts } = this;
     if (nx < 2) {
-      dst.fill(node[0], o, o + width);
-      continue;
+      dst.fill(node[0], off, off + width);
+      return;
     }
     for (let k = 0; k < nx - 1; k++) {
       const a = node[k];
@@ -126,11 +155,50 @@ export function splineRows(g: SplineGrid, y0: number, y1: number, out?: Float32A
       const db = dnode[k + 1];
       const pEnd = Math.min(start[k + 1], width);
       for (let p = start[k]; p < pEnd; p++) {
-        const dx = (p + 0.5) * invbw - 0.5 - k;
-        const cdx = 1 - dx;
-        dst[o + p] = cdx * (a + (cdx * cdx - 1) * da) + dx * (b + (dx * dx - 1) * db);
+        const q = 4 * p;
+        dst[off + p] = wts[q] * (a + wts[q + 1] * da) + wts[q + 2] * (b + wts[q + 3] * db);
       }
     }
   }
+
+  /**
+   * Row y of src minus the (float32) map into dst[off .. off + width): exactly src - the map row() makes.
+   * src and dst may be the same array (background subtraction in place).
+   */
+  subtractRow(y: number, src: Float32Array, dst: Float32Array, off: number): void {
+    const { width, nx } = this.g;
+    this.nodes(y);
+    const { node, dnode, start, wts } = this;
+    if (nx < 2) {
+      const b = Math.fround(node[0]);
+      for (let p = 0; p < width; p++) dst[off + p] = src[off + p] - b;
+      return;
+    }
+    for (let k = 0; k < nx - 1; k++) {
+      const a = node[k];
+      const b = node[k + 1];
+      const da = dnode[k];
+      const db = dnode[k + 1];
+      const pEnd = Math.min(start[k + 1], width);
+      for (let p = start[k]; p < pEnd; p++) {
+        const q = 4 * p;
+        dst[off + p] = src[off + p] - Math.fround(wts[q] * (a + wts[q + 1] * da) + wts[q + 2] * (b + wts[q + 3] * db));
+      }
+    }
+  }
+}
+
+/**
+ * Interpolate rows y0 (inclusive) to y1 (exclusive) of the full-resolution map into `out`
+ * (row-major, (y1 - y0) * width values; allocated when not given). For streaming use.
+ */
+export function splineRows(g: SplineGrid, y0: number, y1: number, out?: Float32Array): Float32Array {
+  const { width, height } = g;
+  if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 <= y1 && y1 <= height))
+    throw new RangeError(`row band ${y0}..${y1} outside 0..${height}`);
+  const dst = out ?? new Float32Array((y1 - y0) * width);
+  if (dst.length < (y1 - y0) * width) throw new RangeError('output buffer too small for the row band');
+  const ev = new SplineRowEvaluator(g);
+  for (let y = y0; y < y1; y++) ev.row(y, dst, (y - y0) * width);
   return dst;
 }

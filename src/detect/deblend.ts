@@ -58,6 +58,9 @@ export class DeblendScratch {
   lev = new Int32Array(0);
   flux = new Float64Array(0);
   vals = new Float32Array(0);
+  /** per level: thresholds, and bucket counts then starts (xn + 1) */
+  thr = new Float64Array(0);
+  bucket = new Int32Array(0);
   readonly lutz = new LutzScratch();
 
   ensure(n: number, area: number): void {
@@ -125,12 +128,17 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
   // each part is one): with a single such pixel, no level can split.
   if (countLocalMaxima(root, filtered, map, width, xmin, ymin, bw, bh, 2) < 2) return whole();
   const value0 = Math.fround(fdflux) * ctx.mincont;
-  const thr = new Float64Array(xn);
+  if (s.thr.length < xn + 1) {
+    s.thr = new Float64Array(xn + 1);
+    s.bucket = new Int32Array(xn + 1);
+  }
+  const thr = s.thr;
   for (let k = 0; k < xn; k++) thr[k] = Math.fround(t0 * Math.pow(fdpeak / t0, k / xn));
   // bucket the pixels by the highest level they exceed (order inside a level does not matter)
   const vals = s.vals;
   const lev = s.lev;
-  const bucket = new Int32Array(xn + 1);
+  const bucket = s.bucket;
+  bucket.fill(0, 0, xn + 1);
   for (let i = 0; i < n; i++) {
     const v = filtered[root[i]];
     vals[i] = v;

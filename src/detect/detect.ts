@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.js';
 import { CleanList, StripClock, type ListObject } from './clean.js';
 import { DeblendScratch, deblend, type DeblendContext } from './deblend.js';
 import { convolve, resolveFilter } from './filter.js';
-import { aboveThreshold, labelComponents, thresholdAt, type Threshold } from './label.js';
+import { labelComponents, thresholdAt, type Threshold } from './label.js';
 import { sextractorMthresh } from './lutzorder.js';
 import { objectMoments } from './moments.js';
 import { resolveDetectOptions, type DetectOptions } from './options.js';
@@ -37,19 +37,23 @@ import { weightedThresholds } from './weighted.js';
 function filterInput(image: Plane, opts: DetectOptions): { filtered: Float32Array; bad: Uint8Array | null; kernel: ReturnType<typeof resolveFilter> } {
   const { width, height } = image;
   const npix = width * height;
-  const mask = opts.mask;
-  // bad pixels: masked or non-finite -> never detected, 0 for the filter
+  const data = image.data;
+  const m = opts.mask ? opts.mask.data : null;
+  // bad pixels: masked or non-finite -> never detected, 0 for the filter (found with a tight scan first: usually none)
+  let first = 0;
+  if (m) while (first < npix && m[first] === 0 && data[first] - data[first] === 0) first++;
+  else while (first < npix && data[first] - data[first] === 0) first++;
   let bad: Uint8Array | null = null;
-  let input = image.data;
-  for (let p = 0; p < npix; p++) {
-    const v = image.data[p];
-    if ((mask && mask.data[p] !== 0) || v - v !== 0) {
-      if (!bad) {
-        bad = new Uint8Array(npix);
-        input = image.data.slice();
+  let input = data;
+  if (first < npix) {
+    bad = new Uint8Array(npix);
+    input = data.slice();
+    for (let p = first; p < npix; p++) {
+      const v = data[p];
+      if ((m && m[p] !== 0) || v - v !== 0) {
+        bad[p] = 1;
+        input[p] = 0;
       }
-      bad[p] = 1;
-      input[p] = 0;
     }
   }
 
@@ -89,7 +93,10 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
   // SExtractor with a detection weight map: no isophotal area correction in the deblending and CLEAN models
   const weighted = threshold.kind === 'map' && opts.weightThreshold === 'sextractor';
 
-  const comps = labelComponents(filtered, width, height, threshold, bad, opts.minArea);
+  // Pixels SExtractor has blanked when it measures (see DetectionResult.detected): every pixel above threshold,
+  // marked while labelling, except those that CLEAN pasted back (below).
+  const detected = new Uint8Array(npix);
+  const comps = labelComponents(filtered, width, height, threshold, bad, opts.minArea, detected);
 
   const ctx: DeblendContext = {
     width,
@@ -114,11 +121,9 @@ export function detectSources(image: Plane, rms: Plane | number, options: Partia
 
   const list = new CleanList(width, height, opts.clean, opts.cleanParam, opts.objectStack, opts.cleanMargin);
   const clock = new StripClock(height, opts.bufferLines, kernel ? kernel.height : 0);
-  // Pixels SExtractor has blanked when it measures (see DetectionResult.detected): every pixel above threshold,
-  // except those that CLEAN pasted back. Row r of the image is blanked at the end of scan line r + h (h = half
-  // the filter height, 0 without filter); a merge happens while line `scanLine` is scanned, and pastes back the
-  // swallowed object's rows already blanked then, r <= scanLine - 1 - h: its later rows stay blanked.
-  const detected = aboveThreshold(filtered, threshold, bad);
+  // CLEAN paste-back: row r of the image is blanked at the end of scan line r + h (h = half the filter height, 0
+  // without filter); a merge happens while line `scanLine` is scanned, and pastes back the swallowed object's rows
+  // already blanked then, r <= scanLine - 1 - h: its later rows stay blanked.
   const lag = 1 + (kernel ? kernel.height >> 1 : 0);
   let scanLine = 0;
   list.onMerge = (slave) => {

@@ -53,6 +53,8 @@ function find(parent: Int32Array, i: number): number {
  * Label pixels with filtered > threshold (strictly, as SExtractor) that are not bad, 8-connected, keeping
  * components of at least minArea pixels. Components come out in SExtractor's completion order: by their last
  * pixel in raster order (an object is complete when the scan passes the end of its last row).
+ * `on`, when given (zeroed, one byte per pixel), gets 1 at every such pixel whatever its component's size
+ * (the map aboveThreshold makes, without another pass over the image).
  */
 export function labelComponents(
   filtered: Float32Array,
@@ -61,6 +63,7 @@ export function labelComponents(
   threshold: Threshold,
   bad: Uint8Array | null,
   minArea: number,
+  on?: Uint8Array,
 ): Components {
   const x0s = new IntStack(1 << 14);
   const x1s = new IntStack(1 << 14);
@@ -86,6 +89,7 @@ export function labelComponents(
         const p = o + x;
         if (!isOn(filtered[p], p)) break;
       }
+      if (on) on.fill(1, o + a, o + x);
       const id = x0s.length;
       x0s.push(a);
       x1s.push(x);

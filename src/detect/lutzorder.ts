@@ -184,7 +184,7 @@ export function sextractorMthresh(
     const p = order[i];
     const v = Math.fround(filtered[p] - thresholdOf(p));
     if (h > 0) heap[minArea - h] = v;
-    else if (h === 0) heap.subarray(0, minArea).sort();
+    else if (h === 0) (heap.length === minArea ? heap : heap.subarray(0, minArea)).sort();
     else if (v > heap[0]) {
       heap[0] = v;
       let j = 0;

@@ -18,8 +18,11 @@ export type MaskType = 'NONE' | 'BLANK' | 'CORRECT';
 export interface MeasureImages {
   /** Background-subtracted, unfiltered measurement image. */
   readonly image: Plane;
-  /** Background map (BACKGROUND column and the saturation test peak + background >= SATUR_LEVEL). */
-  readonly background: Plane;
+  /**
+   * Background map (BACKGROUND column and the saturation test peak + background >= SATUR_LEVEL). Not read when
+   * `backgroundMesh` is given (then it may be omitted); one of the two is required.
+   */
+  readonly background?: Plane;
   /**
    * The filtered background mesh grid (SExtractor's MINIBACKGROUND; src/background's `meshes`). When given,
    * BACKGROUND is evaluated as SExtractor does, by BILINEAR interpolation of the mesh levels at the pixel
@@ -107,7 +110,8 @@ export interface MeasureContext {
   readonly h: number;
   readonly img: Float32Array;
   readonly filt: Float32Array;
-  readonly back: Float32Array;
+  /** background map (null when the mesh grid is used) */
+  readonly back: Float32Array | null;
   readonly backMesh: BackgroundMesh | null;
   readonly seg: Int32Array;
   /** per pixel: BLOCK_DETECTED if detected (blanked), BLOCK_BAD if bad, BLOCK_CLEANED if CLEAN-merged (0: usable) */
@@ -159,6 +163,7 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
   if (segmentation.length !== n) throw new RangeError(`segmentation has ${segmentation.length} pixels, image has ${n}`);
   const bm = images.backgroundMesh;
   if (bm && (bm.level.length !== bm.nx * bm.ny || bm.nx < 1 || bm.ny < 1)) throw new RangeError('background mesh grid size is inconsistent');
+  if (!bm && !background) throw new RangeError('measurement needs a background map or a background mesh grid');
   if (images.mask && images.mask.length !== n) throw new RangeError('mask size differs from the image');
 
   const img = image.data;
@@ -170,16 +175,23 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
   const objs = detection.objects;
   const t0 = objs.length > 0 ? objs[0].threshold : NaN;
   const constThresh = !detected && filt !== null && objs.every((o) => o.threshold === t0);
-  // one specialised loop per case keeps this 16-Mpixel pass cheap
-  if (detected) for (let p = 0; p < n; p++) blocked[p] = detected[p] !== 0 ? BLOCK_DETECTED : 0;
+  // one specialised loop per case keeps this 16-Mpixel pass cheap; NaN or infinite pixels are bad
+  if (detected)
+    for (let p = 0; p < n; p++) {
+      const v = img[p];
+      blocked[p] = (detected[p] !== 0 ? BLOCK_DETECTED : 0) | (v - v !== 0 ? BLOCK_BAD : 0);
+    }
   else if (constThresh) {
     const fd = filt as Float32Array;
-    for (let p = 0; p < n; p++) blocked[p] = segmentation[p] !== 0 || fd[p] > t0 ? BLOCK_DETECTED : 0;
-  } else for (let p = 0; p < n; p++) blocked[p] = segmentation[p] !== 0 ? BLOCK_DETECTED : 0;
-  for (let p = 0; p < n; p++) {
-    const v = img[p];
-    if (v - v !== 0) blocked[p] |= BLOCK_BAD; // NaN or infinite
-  }
+    for (let p = 0; p < n; p++) {
+      const v = img[p];
+      blocked[p] = (segmentation[p] !== 0 || fd[p] > t0 ? BLOCK_DETECTED : 0) | (v - v !== 0 ? BLOCK_BAD : 0);
+    }
+  } else
+    for (let p = 0; p < n; p++) {
+      const v = img[p];
+      blocked[p] = (segmentation[p] !== 0 ? BLOCK_DETECTED : 0) | (v - v !== 0 ? BLOCK_BAD : 0);
+    }
   if (mask) for (let p = 0; p < n; p++) if (mask[p] !== 0) blocked[p] |= BLOCK_BAD;
   const vmap = images.variance?.data;
   if (vmap)
@@ -202,7 +214,7 @@ export function makeContext(images: MeasureImages, detection: DetectionResult, c
     h,
     img,
     filt: images.filtered ? images.filtered.data : img,
-    back: background.data,
+    back: bm ? null : background!.data,
     backMesh: images.backgroundMesh ?? null,
     seg: segmentation,
     blocked,
@@ -292,7 +304,7 @@ export function circleBox(ctx: MeasureContext, mx: number, my: number, r: number
  */
 export function backgroundAt(ctx: MeasureContext, x: number, y: number): number {
   const m = ctx.backMesh;
-  if (!m) return ctx.back[y * ctx.w + x];
+  if (!m) return ctx.back![y * ctx.w + x];
   const { nx, ny, level } = m;
   let dx = x / m.bw - 0.5;
   let dy = y / m.bh - 0.5;

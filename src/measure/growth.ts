@@ -26,16 +26,19 @@ const cum = new Float64Array(NSTEP);
 const box: Box = { xmin: 0, xmax: 0, ymin: 0, ymax: 0, clipped: false };
 const smp: Sample = { value: 0, variance: 0, masked: false };
 
-// Integer offsets sorted by distance (then y, then x), built once up to MAX_OFFSET_R; bigger objects are scanned
-// row by row instead.
+// Integer offsets sorted by distance (then y, then x), built on demand up to the radius needed (16, 32, 64 or
+// MAX_OFFSET_R: a table is a prefix of any larger one); bigger objects are scanned row by row instead.
 const MAX_OFFSET_R = 128;
+let offR = 0;
 let offX = new Int32Array(0);
 let offY = new Int32Array(0);
 let offD = new Float64Array(0);
 
-function ensureOffsets(): void {
-  if (offD.length > 0) return;
-  const R = MAX_OFFSET_R;
+function ensureOffsets(reach: number): void {
+  if (offR >= reach) return;
+  let R = 16;
+  while (R < reach && R < MAX_OFFSET_R) R *= 2;
+  offR = R;
   const side = 2 * R + 1;
   const keys: number[] = [];
   for (let oy = -R; oy <= R; oy++)
@@ -142,7 +145,7 @@ export function measureGrowth(ctx: MeasureContext, fluxFrac: readonly number[], 
   };
   const reach = rmax + CENTRE_SLOP;
   if (reach <= MAX_OFFSET_R) {
-    ensureOffsets();
+    ensureOffsets(reach);
     const cx = Math.round(mx);
     const cy = Math.round(my);
     let lastD = -1;

@@ -3,7 +3,7 @@
  * load -> background -> detect -> measure. Quick mode runs it with gathers resolved over one CCD;
  * production runs it under the executor. Visit-level gathers plug in between the steps.
  */
-import { estimateBackground, interpolate, weightedNoise, type BackgroundModel } from '../background/index.js';
+import { estimateBackground, interpolate, subtractBackground, weightedNoise, type BackgroundModel } from '../background/index.js';
 import { detectSources, filterImage } from '../detect/detect.js';
 import type { DetectionResult } from '../detect/types.js';
 import { measureObjects } from '../measure/index.js';
@@ -62,24 +62,34 @@ export function backgroundStep(ccd: LoadedCcd, c: Config): { model: BackgroundMo
 }
 
 export interface Maps {
-  background: Plane;
-  rms: Plane;
+  /** full-resolution background and noise maps: interpolated on first use (check images, PSF), then kept */
+  readonly background: Plane;
+  readonly rms: Plane;
   /** background-subtracted image */
   image: Plane;
   /** per-pixel noise from the weight map (rescaled), when there is one */
   weightedRms?: Plane;
 }
 
-/** Full-resolution maps from the persisted model: cheap to recompute, so never persisted. */
+/**
+ * Full-resolution maps from the persisted model: cheap to recompute, so never persisted.
+ * The background is subtracted IN PLACE (one image plane less): afterwards ccd.image.data is maps.image.data.
+ */
 export function mapsStep(ccd: LoadedCcd, model: BackgroundModel): Maps {
-  const background = interpolate(model, 'background');
-  const rms = interpolate(model, 'rms');
-  const sub = new Float32Array(ccd.image.data.length);
-  const d = ccd.image.data;
-  const b = background.data;
-  for (let i = 0; i < sub.length; i++) sub[i] = d[i] - b[i];
+  const sub = subtractBackground(ccd.image, model, ccd.image.data);
   const weightedRms = ccd.weight ? weightedNoise(ccd.weight, ccd.weightType ?? 'weight', model.weightScale) : undefined;
-  return { background, rms, image: makePlane(ccd.image.width, ccd.image.height, sub), weightedRms };
+  let background: Plane | undefined;
+  let rms: Plane | undefined;
+  return {
+    get background() {
+      return (background ??= interpolate(model, 'background'));
+    },
+    get rms() {
+      return (rms ??= interpolate(model, 'rms'));
+    },
+    image: makePlane(ccd.image.width, ccd.image.height, sub),
+    weightedRms,
+  };
 }
 
 function detectOptions(ccd: LoadedCcd, c: Config) {
@@ -98,9 +108,13 @@ function detectOptions(ccd: LoadedCcd, c: Config) {
   };
 }
 
-/** Detection; the filtered image is dropped from the result (recomputed by filterStep: cheaper than storing it). */
-export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number): DetectionResult {
-  const { filtered: _filtered, ...det } = detectSources(maps.image, maps.weightedRms ?? globalRms, detectOptions(ccd, c));
+/**
+ * Detection; the filtered image is dropped from the result (recomputed by filterStep: cheaper than storing it)
+ * and handed to `keepFiltered` for a filter step in the same process.
+ */
+export function detectStep(maps: Maps, ccd: LoadedCcd, c: Config, globalRms: number, keepFiltered?: (f: Float32Array) => void): DetectionResult {
+  const { filtered, ...det } = detectSources(maps.image, maps.weightedRms ?? globalRms, detectOptions(ccd, c));
+  if (filtered) keepFiltered?.(filtered);
   return det;
 }
 
@@ -138,11 +152,9 @@ export function measureStep(det: DetectionResult, filtered: Float32Array, maps: 
     det,
     {
       image: maps.image,
-      background: maps.background,
       // BACKGROUND and the saturation test use SExtractor's bilinear interpolation of the mesh grid
       backgroundMesh: { nx: bg.model.nx, ny: bg.model.ny, bw: bg.model.bw, bh: bg.model.bh, level: bg.model.level },
       filtered: makePlane(maps.image.width, maps.image.height, filtered),
-      rms: maps.rms,
       variance,
       mask: ccd.mask,
     },
@@ -197,8 +209,10 @@ export async function ccdCore(ctx: SensorContext<unknown>, input: CcdInput, c: C
   const ccd = await ctx.step('load', () => loadCcd(input, c), { persist: false });
   const bg = await ctx.step('background', () => backgroundStep(ccd, c));
   const maps = await ctx.step('maps', () => mapsStep(ccd, bg.model), { persist: false });
-  const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms));
-  const filtered = await ctx.step('filter', () => filterStep(maps, ccd, c), { persist: false });
+  // the filtered image of a detection run here (not replayed from the store) is reused, not recomputed
+  let detFiltered: Float32Array | undefined;
+  const det = await ctx.step('detect', () => detectStep(maps, ccd, c, bg.globalRms, (f) => (detFiltered = f)));
+  const filtered = await ctx.step('filter', () => detFiltered ?? filterStep(maps, ccd, c), { persist: false });
   const measured = await ctx.step('measure', () => measureStep(det, filtered, maps, ccd, c, bg));
   const psf = c.PSF_FIT ? await ctx.step('psf', () => psfStep(measured, det, maps, ccd, c, ctx.detector)) : undefined;
   const catalog = psf ? { ...measured, ...psf.columns } : measured;
