@@ -86,3 +86,60 @@ export function pixelCircleOverlap(dx: number, dy: number, r: number): number {
   else v = rectCircleOverlap(x0, y0, fx, fy, r); // the pixel contains the centre (r < 0.71)
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
+
+/**
+ * Overlap weights of every pixel of the box [x0, x1) x [y0, y1) with a circle of radius r centred at (mx, my), row by
+ * row into out[(y - y0) * (x1 - x0) + x - x0]: 0 where dx^2 + dy^2 >= rout2, 1 where it is <= rin2, else exactly
+ * pixelCircleOverlap(dx, dy, r) (dx = x - mx, dy = y - my).
+ * The body of pixelCircleOverlap is repeated here on purpose: one call per box keeps the per-pixel work free of
+ * calls, whose double arguments V8 boxes on the heap when it does not inline them (tens of millions of pixels).
+ */
+export function overlapBox(x0: number, x1: number, y0: number, y1: number, mx: number, my: number, r: number, rin2: number, rout2: number, out: Float64Array): void {
+  const nx = x1 - x0;
+  const r2 = r * r;
+  for (let y = y0; y < y1; y++) {
+    const dy = y - my;
+    const dy2 = dy * dy;
+    const ady = dy < 0 ? -dy : dy;
+    const o = (y - y0) * nx - x0;
+    for (let x = x0; x < x1; x++) {
+      const dx = x - mx;
+      const d2 = dx * dx + dy2;
+      if (d2 >= rout2) {
+        out[o + x] = 0;
+        continue;
+      }
+      if (d2 <= rin2) {
+        out[o + x] = 1;
+        continue;
+      }
+      // pixelCircleOverlap(dx, dy, r)
+      let ax = dx < 0 ? -dx : dx;
+      let ay = ady;
+      if (ay > ax) {
+        const t = ax;
+        ax = ay;
+        ay = t;
+      }
+      const fx = ax + 0.5;
+      const fy = ay + 0.5;
+      if (fx * fx + fy * fy <= r2) {
+        out[o + x] = 1;
+        continue;
+      }
+      const px0 = ax - 0.5;
+      const py0 = ay - 0.5;
+      const nx0 = px0 > 0 ? px0 : 0;
+      const ny0 = py0 > 0 ? py0 : 0;
+      if (nx0 * nx0 + ny0 * ny0 >= r2) {
+        out[o + x] = 0;
+        continue;
+      }
+      let v: number;
+      if (py0 >= 0) v = quadrantStrip(px0, fx, py0, fy, r, r2);
+      else if (px0 >= 0) v = quadrantStrip(px0, fx, 0, fy, r, r2) + quadrantStrip(px0, fx, 0, -py0, r, r2);
+      else v = rectCircleOverlap(px0, py0, fx, fy, r);
+      out[o + x] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+  }
+}
