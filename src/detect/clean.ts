@@ -82,6 +82,8 @@ export class CleanList {
   private readonly near: ListObject[] = [];
   private readonly grid: DiscGrid<ListObject>;
   private readonly byYcmax = new KeyBuckets<ListObject>();
+  /** a lower bound of the listed objects' ycmin (exact after each endBelow scan): most scan lines need no scan */
+  private ycminLow = Infinity;
   /**
    * Called after each CLEAN merge with the swallowed object (its own pixels are slave.pixels; the ones it had
    * absorbed itself were reported at their own merge). SExtractor pastes the slave's pixels back into the image
@@ -116,7 +118,14 @@ export class CleanList {
 
   /** Output every listed object whose ycmin <= ymin (scanning the list backwards, as SExtractor). */
   endBelow(ymin: number): void {
-    for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i].ycmin <= ymin) this.emit(i);
+    if (this.ycminLow > ymin) return;
+    let low = Infinity;
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const yc = this.list[i].ycmin;
+      if (yc <= ymin) this.emit(i);
+      else if (yc < low) low = yc;
+    }
+    this.ycminLow = low;
   }
 
   /** Output everything left, at the end of the image. */
@@ -133,6 +142,7 @@ export class CleanList {
     }
     if (this.doClean && !this.clean(o)) return;
     this.setMargins(o);
+    if (o.ycmin < this.ycminLow) this.ycminLow = o.ycmin;
     o.index = this.list.length;
     this.list.push(o);
     this.byYcmax.add(o.ycmax, o);

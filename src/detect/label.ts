@@ -73,23 +73,29 @@ export function labelComponents(
   let prevEnd = 0;
   const constT = threshold.kind === 'constant' ? threshold.value : 0;
   const tmap = threshold.kind === 'map' ? threshold.values : null;
+  // a constant threshold and no bad pixel (the usual case) take a scan with a single comparison per pixel
+  const plain = tmap === null && bad === null;
   for (let y = 0; y < height; y++) {
     const rowStart = x0s.length;
     const o = y * width;
     let x = 0;
     while (x < width) {
-      // find the start of a run
-      for (; x < width; x++) {
-        const p = o + x;
-        if (isOn(filtered[p], p)) break;
-      }
+      // find the start of a run, then its end
+      if (plain) while (x < width && !(filtered[o + x] > constT)) x++;
+      else
+        for (; x < width; x++) {
+          const p = o + x;
+          if (isOn(filtered[p], p)) break;
+        }
       if (x >= width) break;
       const a = x;
-      for (x++; x < width; x++) {
-        const p = o + x;
-        if (!isOn(filtered[p], p)) break;
-      }
-      if (on) on.fill(1, o + a, o + x);
+      if (plain) for (x++; x < width && filtered[o + x] > constT; x++);
+      else
+        for (x++; x < width; x++) {
+          const p = o + x;
+          if (!isOn(filtered[p], p)) break;
+        }
+      if (on) for (let q = o + a; q < o + x; q++) on[q] = 1;
       const id = x0s.length;
       x0s.push(a);
       x1s.push(x);

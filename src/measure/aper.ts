@@ -9,7 +9,7 @@
  * Variance: sum of overlap x per-pixel variance, plus flux/GAIN (or the per-pixel weighted Poisson term).
  */
 import { BLOCK_DETECTED, circleBox, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
-import { overlapBox } from './overlap.js';
+import { pixelCircleOverlap } from './overlap.js';
 import type { ObjState } from './state.js';
 
 const FLAG_APER = 16;
@@ -17,7 +17,6 @@ const box: Box = { xmin: 0, xmax: 0, ymin: 0, ymax: 0, clipped: false };
 const smp: Sample = { value: 0, variance: 0, masked: false };
 
 const f = Math.fround;
-let ovr = new Float64Array(64);
 
 /**
  * SExtractor's sub-sampled pixel area inside a circle of radius^2 r2 (n x n sub-pixels for pixels within 0.75 px
@@ -61,31 +60,29 @@ export function circularFlux(
   mx = Math.fround(mx);
   my = Math.fround(my);
   circleBox(ctx, mx, my, r, box);
-  const { w, img, blocked, gain, backVar, gainPerPixel } = ctx;
+  const { w, img, blocked, seg, gain, backVar, gainPerPixel } = ctx;
   const vmap = ctx.variance;
   const rin = r - Math.SQRT1_2;
   const rin2 = subsampling > 0 ? -1 : rin > 0 ? rin * rin : -1;
-  const { xmin, xmax, ymin, ymax } = box;
-  const seg = ctx.seg;
-  const bw = xmax - xmin;
-  if (ovr.length < bw * (ymax - ymin)) ovr = new Float64Array(2 * bw * (ymax - ymin));
-  if (subsampling <= 0) overlapBox(xmin, xmax, ymin, ymax, mx, my, r, rin2, Infinity, ovr);
-  else
-    for (let y = ymin; y < ymax; y++)
-      for (let x = xmin; x < xmax; x++) ovr[(y - ymin) * bw + x - xmin] = subsampledOverlap(f(x - mx), f(y - my), f(r), subsampling);
   let tv = 0;
   let sigtv = 0;
-  for (let y = ymin; y < ymax; y++) {
+  for (let y = box.ymin; y < box.ymax; y++) {
+    const dy = y - my;
     const row = y * w;
-    const orow = (y - ymin) * bw - xmin;
-    for (let x = xmin; x < xmax; x++) {
-      const ov = ovr[orow + x];
+    for (let x = box.xmin; x < box.xmax; x++) {
+      const dx = x - mx;
+      const ov =
+        dx * dx + dy * dy <= rin2
+          ? 1
+          : subsampling > 0
+            ? subsampledOverlap(f(dx), f(dy), f(r), subsampling)
+            : pixelCircleOverlap(dx, dy, r);
       if (ov === 0) continue;
       const p = row + x;
-      const b = blocked[p];
       let v: number;
       let variance: number;
-      // as is when not blocked or only one of the object's own detected pixels (see isMasked), else MASK_TYPE
+      // used as is when not blocked, or blocked only as one of the object's own detected pixels (see isMasked)
+      const b = blocked[p];
       if (b === 0 || (b === BLOCK_DETECTED && seg[p] === label)) {
         v = img[p];
         variance = vmap ? vmap[p] : backVar;

@@ -9,7 +9,7 @@
  * The elliptical radius of each pixel is evaluated in single precision (Math.fround), as SExtractor does, so
  * that pixels lying on the ellipse boundary are included or excluded identically.
  */
-import { clipBox, isMasked, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
+import { BLOCK_DETECTED, clipBox, isMasked, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
 import type { ObjState } from './state.js';
 
 const KRON_NSIG = 6;
@@ -95,17 +95,31 @@ export function measureAuto(ctx: MeasureContext, kronFactor: number, minRadius: 
   let sigtv = 0;
   area = 0;
   areab = 0;
+  const { blocked, seg } = ctx;
+  const vmap = ctx.variance;
   for (let y = box.ymin; y < box.ymax; y++) {
     const dy = f(y - my);
+    const row = y * w;
     for (let x = box.xmin; x < box.xmax; x++) {
       if (ellR2(cxx, cyy, cxy, f(x - mx), dy) > k2) continue;
       area++;
-      samplePixel(ctx, label, x, y, mx, my, smp);
-      if (smp.masked) areab++;
-      const v = smp.value;
+      const p = row + x;
+      const b = blocked[p];
+      let v: number;
+      let variance: number;
+      // used as is when not blocked, or blocked only as one of the object's own detected pixels (see isMasked)
+      if (b === 0 || (b === BLOCK_DETECTED && seg[p] === label)) {
+        v = img[p];
+        variance = vmap ? vmap[p] : backVar;
+      } else {
+        samplePixel(ctx, label, x, y, mx, my, smp);
+        if (smp.masked) areab++;
+        v = smp.value;
+        variance = smp.variance;
+      }
       tv += v;
-      sigtv += smp.variance;
-      if (gainPerPixel && v > 0 && gain > 0) sigtv += ((v / gain) * smp.variance) / backVar;
+      sigtv += variance;
+      if (gainPerPixel && v > 0 && gain > 0) sigtv += ((v / gain) * variance) / backVar;
     }
   }
   if (areab > CROWD_THRESHOLD * area) s.flags |= FLAG_CROWDED;

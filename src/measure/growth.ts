@@ -9,7 +9,7 @@
  * Speed: pixels are visited in order of increasing distance, and the visit stops as soon as every requested
  * radius is settled by bins that no further pixel can change (the result is the same as a full pass).
  */
-import { circleBox, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
+import { BLOCK_DETECTED, circleBox, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
 import type { ObjState } from './state.js';
 
 const NSTEP = 64;
@@ -137,9 +137,11 @@ export function measureGrowth(ctx: MeasureContext, fluxFrac: readonly number[], 
     }
   };
 
+  const seg = ctx.seg;
   const value = (x: number, y: number): number => {
     const p = y * w + x;
-    if (blocked[p] === 0) return img[p];
+    const b = blocked[p];
+    if (b === 0 || (b === BLOCK_DETECTED && seg[p] === label)) return img[p];
     samplePixel(ctx, label, x, y, mx, my, smp);
     return smp.value;
   };

@@ -9,7 +9,7 @@
  * and moments revert to the isophotal ones.
  */
 import { BLOCK_DETECTED, circleBox, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
-import { overlapBox } from './overlap.js';
+import { pixelCircleOverlap } from './overlap.js';
 import type { ObjState } from './state.js';
 
 const NITER_MAX = 16;
@@ -21,7 +21,6 @@ const BIG = 1e30;
 const box: Box = { xmin: 0, xmax: 0, ymin: 0, ymax: 0, clipped: false };
 const smp: Sample = { value: 0, variance: 0, masked: false };
 let gx = new Float64Array(64);
-let ovr = new Float64Array(64);
 
 /** Sums of one pass of the window (module-level scratch: no allocation per object). */
 const acc = { tv: 0, sx: 0, sy: 0, esum: 0, emx2: 0, emy2: 0, emxy: 0, mx2: 0, my2: 0, mxy: 0 };
@@ -39,7 +38,7 @@ function windowPass(
   invtwosig2: number,
   full: boolean,
 ): void {
-  const { w, img, blocked, gain, backVar, gainPerPixel } = ctx;
+  const { w, img, blocked, seg, gain, backVar, gainPerPixel } = ctx;
   const vmap = ctx.variance;
   const label = s.label;
   const invgain = gain > 0 ? 1 / gain : 0;
@@ -49,15 +48,10 @@ function windowPass(
   const rout2 = (raper + Math.SQRT1_2) * (raper + Math.SQRT1_2);
   circleBox(ctx, mx, my, raper, box);
   if (box.clipped) s.flags |= FLAG_APER;
-  const { xmin, xmax, ymin, ymax } = box;
-  const seg = ctx.seg;
   // the Gaussian window is separable: exp(-(dx^2 + dy^2) / 2 sig^2) = gx(dx) gy(dy)
-  const nx = xmax - xmin;
+  const nx = box.xmax - box.xmin;
   if (gx.length < nx) gx = new Float64Array(2 * nx);
-  const nbox = nx * (ymax - ymin);
-  if (ovr.length < nbox) ovr = new Float64Array(2 * nbox);
-  overlapBox(xmin, xmax, ymin, ymax, mx, my, raper, rin2, rout2, ovr);
-  for (let x = xmin; x < xmax; x++) gx[x - xmin] = Math.exp(-(x - mx) * (x - mx) * invtwosig2);
+  for (let x = box.xmin; x < box.xmax; x++) gx[x - box.xmin] = Math.exp(-(x - mx) * (x - mx) * invtwosig2);
   let tv = 0;
   let sx = 0;
   let sy = 0;
@@ -68,42 +62,23 @@ function windowPass(
   let mx2 = 0;
   let my2 = 0;
   let mxy = 0;
-  // A pixel is used as is when not blocked, or blocked only as one of this object's own detected pixels (see
-  // isMasked); otherwise samplePixel applies MASK_TYPE. The first-moment-only pass has its own loop.
-  for (let y = ymin; y < ymax; y++) {
+  for (let y = box.ymin; y < box.ymax; y++) {
     const dy = y - my;
     const dy2 = dy * dy;
     const gy = Math.exp(-dy2 * invtwosig2);
     const row = y * w;
-    const orow = (y - ymin) * nx - xmin;
-    if (!full) {
-      for (let x = xmin; x < xmax; x++) {
-        const ov = ovr[orow + x];
-        if (ov === 0) continue;
-        const p = row + x;
-        const b = blocked[p];
-        let v: number;
-        if (b === 0 || (b === BLOCK_DETECTED && seg[p] === label)) v = img[p];
-        else {
-          samplePixel(ctx, label, x, y, mx, my, smp);
-          v = smp.value;
-        }
-        const wv = ov * gx[x - xmin] * gy * v;
-        tv += wv;
-        sx += wv * (x - mx);
-        sy += wv * dy;
-      }
-      continue;
-    }
-    for (let x = xmin; x < xmax; x++) {
-      const ov = ovr[orow + x];
-      if (ov === 0) continue;
+    for (let x = box.xmin; x < box.xmax; x++) {
       const dx = x - mx;
-      const wt = ov * gx[x - xmin] * gy;
+      const r2 = dx * dx + dy2;
+      if (r2 >= rout2) continue;
+      const ov = r2 <= rin2 ? 1 : pixelCircleOverlap(dx, dy, raper);
+      if (ov === 0) continue;
+      const wt = ov * gx[x - box.xmin] * gy;
       const p = row + x;
-      const b = blocked[p];
       let v: number;
       let variance: number;
+      // used as is when not blocked, or blocked only as one of the object's own detected pixels (see isMasked)
+      const b = blocked[p];
       if (b === 0 || (b === BLOCK_DETECTED && seg[p] === label)) {
         v = img[p];
         variance = vmap ? vmap[p] : backVar;
@@ -116,16 +91,18 @@ function windowPass(
       tv += wv;
       sx += wv * dx;
       sy += wv * dy;
-      let err = variance;
-      if (invgain > 0 && v > 0) err += gainPerPixel ? (v * invgain * variance) / backVar : v * invgain;
-      const err2 = wt * wt * err;
-      esum += err2;
-      emx2 += err2 * (dx * dx + 0.0833); // + finite pixel size
-      emy2 += err2 * (dy2 + 0.0833);
-      emxy += err2 * dx * dy;
-      mx2 += wv * dx * dx;
-      my2 += wv * dy2;
-      mxy += wv * dx * dy;
+      if (full) {
+        let err = variance;
+        if (invgain > 0 && v > 0) err += gainPerPixel ? (v * invgain * variance) / backVar : v * invgain;
+        const err2 = wt * wt * err;
+        esum += err2;
+        emx2 += err2 * (dx * dx + 0.0833); // + finite pixel size
+        emy2 += err2 * (dy2 + 0.0833);
+        emxy += err2 * dx * dy;
+        mx2 += wv * dx * dx;
+        my2 += wv * dy2;
+        mxy += wv * dx * dy;
+      }
     }
   }
   acc.tv = tv;
