@@ -25,15 +25,18 @@ export interface Named<T> {
   value: T;
 }
 
-/** Read a record; a corrupt one (bad checksum, truncated) is removed and reported as absent, to be recomputed. */
-export function readRecord<T>(store: RecordStore, key: string): T | undefined {
+/**
+ * Read a record; a corrupt one (bad checksum, truncated) is reported as absent, to be recomputed, and removed
+ * unless `readOnly` (inspection commands such as `status` change nothing).
+ */
+export function readRecord<T>(store: RecordStore, key: string, readOnly = false): T | undefined {
   const bytes = store.read(key);
   if (!bytes) return undefined;
   try {
     return decodeRecord<T>(bytes);
   } catch (e) {
     if (e instanceof CorruptRecordError) {
-      store.remove(key);
+      if (!readOnly) store.remove(key);
       return undefined;
     }
     throw e;

@@ -47,17 +47,17 @@ export function ccdStates(st: VisitState): { ccds: CcdState[]; gathers: { g: num
   const gathers: { g: number; name: string; posted: number; resolved: boolean }[] = [];
   for (let g = 0; ; g++) {
     const posted = st.store.list(keys.round(g)).filter((k) => !k.endsWith('/result'));
-    const result = readRecord<Named<unknown>>(st.store, keys.result(g));
+    const result = readRecord<Named<unknown>>(st.store, keys.result(g), true);
     if (!posted.length && !result) break;
-    const name = result?.name ?? readRecord<{ name: string }>(st.store, posted[0])?.name ?? '?';
+    const name = result?.name ?? readRecord<{ name: string }>(st.store, posted[0], true)?.name ?? '?';
     gathers.push({ g, name, posted: posted.length, resolved: !!result });
   }
   const ccds = dets.map((detector) => {
     const steps = st.store
       .list(keys.ccd(detector))
       .filter((k) => /\/s\d+$/.test(k))
-      .map((k) => readRecord<Named<unknown>>(st.store, k)?.name ?? '(corrupt)');
-    const status = readRecord<CcdStatus>(st.store, keys.status(detector));
+      .map((k) => readRecord<Named<unknown>>(st.store, k, true)?.name ?? '(corrupt)');
+    const status = readRecord<CcdStatus>(st.store, keys.status(detector), true);
     let gathersPosted = 0;
     for (const g of gathers) if (st.store.read(keys.summary(g.g, detector))) gathersPosted++;
     return {

@@ -118,13 +118,16 @@ describe('lsst-prod: corrupt intermediate records are recomputed', () => {
 
   it('status reads a repository with a corrupt record without crashing (the record shows as corrupt or missing)', async () => {
     const { repo, state } = await fresh('status-read');
-    flip(path.join(state, stepRecord(state, 2, 'measure')), 100);
+    const corrupt = path.join(state, stepRecord(state, 2, 'measure'));
+    flip(corrupt, 100);
     const r = await runCli('lsst-prod', ['status', 'visit', VISIT, '--repo', repo, '--json']);
+    expect(existsSync(corrupt)).toBe(true); // status is read-only: the next run recomputes the record
     expectWellBehaved(r, 'status');
     expect(r.code, r.stderr).toBe(0);
     const st = JSON.parse(r.stdout) as { ccds: { detector: number; steps: string[] }[] };
     expect(st.ccds.find((c) => c.detector === 1)!.steps).toEqual(['background', 'detect', 'measure', 'psf', 'write']);
     expect(st.ccds.find((c) => c.detector === 2)!.steps).not.toContain('measure');
+    expect(st.ccds.find((c) => c.detector === 2)!.steps).toContain('(corrupt)');
   });
 });
 
