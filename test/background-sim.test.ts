@@ -14,6 +14,7 @@ import {
 import { fillBadMeshes, medianFilterMeshes } from '../src/background/filter.js';
 import { histogramLayout, histogramMode, binOffset } from '../src/background/mode.js';
 import { makePlane, type Plane } from '../src/image/types.js';
+import { select } from './helpers/stats.js';
 
 /** Seeded uniform generator (mulberry32). */
 function mulberry32(seed: number): () => number {
@@ -31,29 +32,6 @@ function gaussian(rnd: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
 }
 
-/** k-th smallest value of a (reordered in place): Hoare quickselect, O(n). */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k];
-}
 
 interface Sim {
   image: Plane;

@@ -13,6 +13,7 @@ import { estimateBackground, type BackgroundInputs, type BackgroundOptions, type
 import type { Plane } from '../src/image/types.js';
 import { CACHE, astropyImage, astropyWriteImage, hasAstropy, hasSextractor, runSextractor } from './helpers/oracle.js';
 import { hasShared, realData, warnNoShared } from './helpers/shared.js';
+import { select } from './helpers/stats.js';
 
 warnNoShared('background comparisons with SExtractor on real images');
 if (!hasSextractor) console.warn('SKIPPED background comparisons: source-extractor not installed');
@@ -52,29 +53,6 @@ function sexGlobals(image: string, config: Record<string, string>): { background
   return g;
 }
 
-/** k-th smallest value of a (reordered in place): Hoare quickselect, O(n). */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k];
-}
 
 /** Worst and median of |ours - ref| / |ref| and of |ours - ref| / rms. */
 function diffStats(ours: Float32Array, ref: Float32Array, rms: Float32Array) {

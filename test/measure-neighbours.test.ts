@@ -21,6 +21,7 @@ import type { DetectionResult } from '../src/detect/types.js';
 import type { Plane } from '../src/image/types.js';
 import { measureObjects, type MeasureConfig, type MeasureImages } from '../src/measure/index.js';
 import { astropyImage, hasAstropy, hasSextractor, matchXY, REPO, runSextractor } from './helpers/oracle.js';
+import { median } from './helpers/stats.js';
 
 const REAL = path.resolve(REPO, '../shared/data/real');
 const hasShared = existsSync(REAL);
@@ -116,11 +117,6 @@ function blankedNeighbourPixels(det: DetectionResult, w: number, h: number, labe
 }
 
 const rel = (a: number, b: number): number => Math.abs(a / b - 1);
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
-};
 const table: string[] = [];
 
 describe.skipIf(!hasShared || !hasSextractor || !hasAstropy)('neighbour blanking and weighted detection vs source-extractor 2.25', () => {

@@ -11,6 +11,7 @@ import type { DetectedObject } from '../src/detect/types.js';
 import { fluxErrToMagErr, fluxToMag, measureObjects, pixelCircleOverlap } from '../src/measure/index.js';
 import { Rng } from '../src/sim/rng.js';
 import { hasAstropy, runPython } from './helpers/oracle.js';
+import { median } from './helpers/stats.js';
 
 const hasMpmath = hasAstropy && (() => {
   try {
@@ -107,11 +108,6 @@ function filter3(width: number, height: number, img: Float32Array): Float32Array
   return out;
 }
 
-const median = (a: number[]): number => {
-  const b = [...a].sort((x, y) => x - y);
-  const m = b.length >> 1;
-  return b.length % 2 ? b[m] : 0.5 * (b[m - 1] + b[m]);
-};
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
 const std = (a: number[]): number => {
   const m = mean(a);

@@ -14,6 +14,7 @@ import type { Catalog } from '../src/catalog/schema.js';
 import type { DetectedObject } from '../src/detect/types.js';
 import { measureObjects, MEASURED_COLUMNS, type MeasureConfig } from '../src/measure/index.js';
 import { astropyImage, hasAstropy, hasSextractor, REPO, runPython, runSextractor, type SexRun } from './helpers/oracle.js';
+import { median } from './helpers/stats.js';
 
 const SHARED = path.resolve(REPO, '../shared/data');
 const hasShared = existsSync(path.join(SHARED, 'real'));
@@ -129,11 +130,6 @@ function prepare(rel: string, gain: number): Case {
   return { name: rel, gain, sex: run.columns, nrows: run.nrows, ours, oursSexMoments, sel, ms };
 }
 
-const median = (a: number[]): number => {
-  const b = [...a].sort((x, y) => x - y);
-  const m = b.length >> 1;
-  return b.length % 2 ? b[m] : 0.5 * (b[m - 1] + b[m]);
-};
 
 /** Values of column `name` (element k of vectors) for rows `rows`: ours and source-extractor's. */
 function pair(c: Case, cat: Catalog, name: string, rows: number[], k = 0): [number[], number[]] {

@@ -17,6 +17,7 @@ import { psfImageAt } from '../src/psf/model.js';
 import { isExtended } from '../src/psf/photometry.js';
 import { adaptiveMoments, psfShapeAt, ShapeMeasurer } from '../src/psf/shape.js';
 import { effectiveFwhm, makeScene, runCore, varyingField, type Scene } from './helpers/psf-scene.js';
+import { median } from './helpers/stats.js';
 
 const W = 2048;
 const H = 2048;
@@ -31,10 +32,6 @@ let match: Int32Array;
 /** truth objects with no other truth object within 8 px */
 let isolated: Uint8Array;
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-};
 const robustWidth = (a: number[]) => {
   const m = median(a);
   return 1.4826 * median(a.map((v) => Math.abs(v - m)));

@@ -13,11 +13,8 @@ import { defaultConfig } from '../src/pipeline/config.js';
 import { runQuick } from '../src/quick/run.js';
 import { readTableHdu, FitsFile } from '../src/fits/index.js';
 import { matchXY } from './helpers/oracle.js';
+import { median } from './helpers/stats.js';
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-};
 
 describe('lsst-quick against simulation truth', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'qsim-'));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { defaultConfig, coerce, PARAMS } from '../src/pipeline/config.js';
 import { runQuick } from '../src/quick/run.js';
 import { astropyImage, astropyTable, hasAstropy, hasSextractor, matchXY, runSextractor } from './helpers/oracle.js';
+import { median } from './helpers/stats.js';
 
 const SHARED = path.resolve(__dirname, '../../shared/data/real');
 const hasShared = existsSync(SHARED);
@@ -35,10 +36,6 @@ const CASES: Case[] = [
   { name: 'astropy/M13_blue_0001.fits', file: 'astropy/M13_blue_0001.fits', sex: {}, ours: {} },
 ];
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2])) : NaN;
-};
 const frac = (a: number[], f: (v: number) => boolean) => a.filter(f).length / Math.max(1, a.length);
 
 const table: string[] = [];
