@@ -3,8 +3,7 @@
  * CSV, ECSV (astropy's format) and Parquet. Every format writes to a temporary name and renames.
  * Columns and their order come from the selection (default: every column of the schema that the catalog holds).
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
 import { Header, type Card } from '../fits/header.js';
 import { buildTable, type ColumnSpec as TableColumn } from '../fits/table-write.js';
 import { writeFits, type HduInput } from '../fits/write.js';
@@ -251,25 +250,7 @@ export function asciiText(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-let tmpN = 0;
-/** Write bytes to a temporary file beside `file`, then rename: never a partial output. */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${tmpN++}`);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-      let off = 0;
-      while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic };
 
 export async function writeCatalog(file: string, format: CatalogFormat, hdus: readonly HduCatalog[], o: WriteCatalogOptions = {}): Promise<void> {
   switch (format) {

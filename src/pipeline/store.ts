@@ -2,7 +2,8 @@
  * Record stores for the durable executor. Keys are relative paths of safe identifiers ("ccd-0042/s0003").
  * FsStore writes atomically (temp file + fsync + rename); MemoryStore serves quick mode and tests.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 import path from 'node:path';
 
 export interface RecordStore {
@@ -42,8 +43,6 @@ export class MemoryStore implements RecordStore {
   }
 }
 
-let tmpCounter = 0;
-
 export class FsStore implements RecordStore {
   constructor(readonly root: string) {}
 
@@ -62,20 +61,10 @@ export class FsStore implements RecordStore {
 
   write(key: string, bytes: Uint8Array): void {
     const f = this.file(key);
-    mkdirSync(path.dirname(f), { recursive: true });
-    const tmp = `${f}.tmp-${process.pid}-${tmpCounter++}`;
     try {
-      const fd = openSync(tmp, 'w');
-      try {
-        let off = 0;
-        while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, f);
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileAtomic(f, bytes, { fsync: true });
     } catch (e) {
-      rmSync(tmp, { force: true });
       const err = e as NodeJS.ErrnoException;
       throw new StoreError(`cannot write ${f}: ${err.code ?? err.message}`);
     }
