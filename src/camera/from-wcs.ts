@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.js';
 import { stdToFocal } from './geometry.js';
 import { cdPixelScale, detectorFromLinear, median } from './linear.js';
 import { skyToStd, tanPixelToSky, type TanWcs } from './tan.js';
-import type { Camera, DetectorGeom } from './types.js';
+import type { Camera, DetectorGeom, Pointing } from './types.js';
 import { NO_DISTORTION } from './types.js';
 
 /** The linear TAN WCS of a header, or undefined when it has no celestial TAN-like WCS on axes 1 and 2. */
@@ -36,6 +36,8 @@ export interface FromWcsOptions {
   pixelSize?: number;
   /** arcsec per mm; default the median pixel scale over the pixel size */
   plateScale?: number;
+  /** cameraFromHdus: rotator angle (deg) of the pointing; default the one giving the first CCD rotation 0 */
+  rotation?: number;
   /** exposure centre (deg); default the common CRVAL, else the mean direction of the CCD centres */
   center?: [number, number];
 }
@@ -104,27 +106,67 @@ function meanDirection(pts: [number, number][]): [number, number] {
   return [ra, Math.atan2(z, Math.hypot(x, y)) / d2r];
 }
 
+/** One image HDU of an exposure: where it is, and the detector id it gets (default: its position in the list). */
+export interface HduRef {
+  readonly file: string;
+  readonly hdu: number;
+  readonly id?: number;
+}
+
+/** The CCD description of one image HDU, or undefined when it has no usable celestial TAN WCS. */
+function ccdOfHeader(h: Header, compressed: boolean, fallbackName: string): Ccd | undefined {
+  const width = h.getInt(compressed ? 'ZNAXIS1' : 'NAXIS1') ?? 0;
+  const height = h.getInt(compressed ? 'ZNAXIS2' : 'NAXIS2') ?? 0;
+  const wcs = headerTanWcs(h);
+  if (width < 2 || height < 2 || !wcs) return undefined;
+  const name = h.getString('EXTNAME') || h.getString('DETNAME') || h.getString('DETPOS') || fallbackName;
+  const pix = h.getNumber('PIXSIZE1');
+  return { name: name.trim(), width, height, wcs, ...(pix ? { pixelSize: pix / 1000 } : {}) };
+}
+
 /** A camera from the headers of a multi-extension FITS exposure (UserError when it has no usable HDU). */
 export function cameraFromWcs(mefFile: string, opts: FromWcsOptions = {}): Camera {
   const f = FitsFile.open(mefFile);
-  const ccds: Ccd[] = [];
+  const ccds: (Ccd & { id: number })[] = [];
   try {
     for (const hdu of f.hdus) {
-      const h = hdu.header;
       const compressed = hdu.type === 'compressed-image';
       if (hdu.type !== 'image' && !compressed) continue;
-      const width = h.getInt(compressed ? 'ZNAXIS1' : 'NAXIS1') ?? 0;
-      const height = h.getInt(compressed ? 'ZNAXIS2' : 'NAXIS2') ?? 0;
-      const wcs = headerTanWcs(h);
-      if (width < 2 || height < 2 || !wcs) continue;
-      const name = h.getString('EXTNAME') || h.getString('DETNAME') || h.getString('DETPOS') || `hdu${hdu.index}`;
-      const pix = h.getNumber('PIXSIZE1');
-      ccds.push({ name: name.trim(), width, height, wcs, ...(pix ? { pixelSize: pix / 1000 } : {}) });
+      const c = ccdOfHeader(hdu.header, compressed, `hdu${hdu.index}`);
+      if (c) ccds.push({ ...c, id: ccds.length });
     }
   } finally {
     f.close();
   }
   if (!ccds.length) throw new UserError(`${mefFile}: no image HDU with a celestial TAN WCS`);
+  return cameraFromCcds(ccds, opts, `camera derived from the WCS of ${mefFile}`).camera;
+}
+
+/**
+ * The camera and nominal pointing of an exposure whose CCDs are image HDUs of
+ * possibly separate files, from their headers' linear TAN WCS. A HDU without one is a UserError naming it.
+ */
+export function cameraFromHdus(refs: readonly HduRef[], opts: FromWcsOptions = {}): { camera: Camera; pointing: Pointing } {
+  if (!refs.length) throw new UserError('no CCD to derive a camera from');
+  const ccds: (Ccd & { id: number })[] = refs.map((r, i) => {
+    const f = FitsFile.open(r.file);
+    try {
+      const hdu = f.hdu(r.hdu);
+      const c = ccdOfHeader(hdu.header, hdu.type === 'compressed-image', `hdu${r.hdu}`);
+      if (!c) throw new UserError(`${r.file}[${r.hdu}]: no celestial TAN WCS to place the CCD in the focal plane`);
+      return { ...c, id: r.id ?? i };
+    } finally {
+      f.close();
+    }
+  });
+  // rotator angle: the one that turns the first CCD's pixel axes onto the focal-plane axes (rotation 0 for a
+  // camera whose CCDs share one orientation), so PSF stamps of most CCDs need no re-orientation
+  const first = cameraFromCcds(ccds, opts, '', 0);
+  const rotator = opts.rotation ?? first.camera.detectors[0].rotation;
+  return cameraFromCcds(ccds, opts, "camera derived from the raw headers' WCS", rotator);
+}
+
+function cameraFromCcds(ccds: readonly (Ccd & { id: number })[], opts: FromWcsOptions, description: string, rotator = 0): { camera: Camera; pointing: Pointing } {
   const sameCrval = ccds.every((c) => Math.abs(c.wcs.crval[0] - ccds[0].wcs.crval[0]) < 1e-9 && Math.abs(c.wcs.crval[1] - ccds[0].wcs.crval[1]) < 1e-9);
   const center =
     opts.center ??
@@ -133,7 +175,7 @@ export function cameraFromWcs(mefFile: string, opts: FromWcsOptions = {}): Camer
       : meanDirection(ccds.map((c) => tanPixelToSky(c.wcs, (c.width + 1) / 2, (c.height + 1) / 2))));
   const pixelSize = opts.pixelSize ?? ccds[0].pixelSize ?? 0.01;
   const plateScale = opts.plateScale ?? median(ccds.map((c) => cdPixelScale(c.wcs.cd))) / pixelSize;
-  const detectors: DetectorGeom[] = ccds.map((c, id) => {
+  const detectors: DetectorGeom[] = ccds.map((c) => {
     const ps: [number, number][] = [];
     const fs: [number, number][] = [];
     for (const fy of [0, 0.5, 1]) {
@@ -143,11 +185,14 @@ export function cameraFromWcs(mefFile: string, opts: FromWcsOptions = {}): Camer
         const [ra, dec] = tanPixelToSky(c.wcs, x + 1, y + 1);
         const [xi, eta] = skyToStd(ra, dec, center[0], center[1]);
         ps.push([x, y]);
-        fs.push(stdToFocal(plateScale, 0, xi, eta));
+        fs.push(stdToFocal(plateScale, rotator, xi, eta));
       }
     }
     const { fp0, m } = fitAffine(ps, fs);
-    return detectorFromLinear(id, c.name, c.width, c.height, pixelSize, fp0, m);
+    return detectorFromLinear(c.id, c.name, c.width, c.height, pixelSize, fp0, m);
   });
-  return { name: opts.name ?? 'from-wcs', description: `camera derived from the WCS of ${mefFile}`, plateScale, detectors, distortion: NO_DISTORTION };
+  return {
+    camera: { name: opts.name ?? 'from-wcs', description, plateScale, detectors, distortion: NO_DISTORTION },
+    pointing: { ra: center[0], dec: center[1], rotation: rotator },
+  };
 }
