@@ -144,21 +144,28 @@ export function cameraFromWcs(mefFile: string, opts: FromWcsOptions = {}): Camer
 
 /**
  * The camera and nominal pointing of an exposure whose CCDs are image HDUs of
- * possibly separate files, from their headers' linear TAN WCS. A HDU without one is a UserError naming it.
+ * possibly separate files, from their headers' linear TAN WCS. A HDU without one is a UserError naming it
+ * (with `skipBad`, it is left out).
  */
-export function cameraFromHdus(refs: readonly HduRef[], opts: FromWcsOptions = {}): { camera: Camera; pointing: Pointing } {
-  if (!refs.length) throw new UserError('no CCD to derive a camera from');
-  const ccds: (Ccd & { id: number })[] = refs.map((r, i) => {
-    const f = FitsFile.open(r.file);
+export function cameraFromHdus(refs: readonly HduRef[], opts: FromWcsOptions & { skipBad?: boolean } = {}): { camera: Camera; pointing: Pointing } {
+  const ccds: (Ccd & { id: number })[] = [];
+  refs.forEach((r, i) => {
     try {
-      const hdu = f.hdu(r.hdu);
-      const c = ccdOfHeader(hdu.header, hdu.type === 'compressed-image', `hdu${r.hdu}`);
-      if (!c) throw new UserError(`${r.file}[${r.hdu}]: no celestial TAN WCS to place the CCD in the focal plane`);
-      return { ...c, id: r.id ?? i };
-    } finally {
-      f.close();
+      const f = FitsFile.open(r.file);
+      try {
+        const hdu = f.hdu(r.hdu);
+        const c = ccdOfHeader(hdu.header, hdu.type === 'compressed-image', `hdu${r.hdu}`);
+        if (!c) throw new UserError(`${r.file}[${r.hdu}]: no celestial TAN WCS to place the CCD in the focal plane`);
+        ccds.push({ ...c, id: r.id ?? i });
+      } finally {
+        f.close();
+      }
+    } catch (e) {
+      // skipBad: an unreadable CCD is left out of the camera (it fails alone later)
+      if (!opts.skipBad) throw e;
     }
   });
+  if (!ccds.length) throw new UserError('no CCD with a celestial TAN WCS to derive a camera from');
   // rotator angle: the one that turns the first CCD's pixel axes onto the focal-plane axes (rotation 0 for a
   // camera whose CCDs share one orientation), so PSF stamps of most CCDs need no re-orientation
   const first = cameraFromCcds(ccds, opts, '', 0);

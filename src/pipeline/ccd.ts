@@ -14,7 +14,8 @@ import type { Config } from './config.js';
 import type { PipelineDef, SensorContext } from './sensor.js';
 import { loadCcd, type CcdInput, type LoadedCcd } from './load.js';
 import { calibrateStep, type Calibration } from './calibrate.js';
-import { fitPsfCcd } from '../psf/fit.js';
+import { fitPsfCcd, starsOf } from '../psf/fit.js';
+import { reserveResiduals } from '../psf/validate.js';
 import type { PsfModel } from '../psf/model.js';
 
 export interface CcdJob {
@@ -202,6 +203,22 @@ export function psfStep(cat: Catalog, det: DetectionResult, maps: Maps, ccd: Loa
     { magZeropoint: cfgNum(c, 'MAG_ZEROPOINT'), select: { seed: detector } },
   );
   return { columns: { ...r.columns }, model: r.model, problem: r.problem, fwhm: r.selection.fwhm, nStars: r.selection.stars.length };
+}
+
+/**
+ * Reserve-star validation of a PSF model on this CCD (rows with PSF_STAR == 2): stars measured and the robust rms
+ * of their size residual (sqrt(median^2 + scatter^2) of sigma_star / sigma_model - 1, see psf/validate.ts).
+ */
+export function psfReserveStats(model: PsfModel | undefined, cat: Catalog, det: DetectionResult, maps: Maps, ccd: LoadedCcd): { n: number; size: number } {
+  const star = cat.PSF_STAR;
+  if (!model || !star) return { n: 0, size: NaN };
+  const rows: number[] = [];
+  for (let i = 0; i < star.length; i++) if (star[i] === 2) rows.push(i);
+  if (!rows.length) return { n: 0, size: NaN };
+  const input = { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: det.segmentation, catalog: cat };
+  const r = reserveResiduals(model, starsOf(input, rows));
+  const s = r.stats.size;
+  return { n: r.n, size: Math.hypot(s.median, s.scatter) };
 }
 
 /** The per-CCD steps shared by quick mode and production. Large intermediates cheap to recompute are not persisted. */

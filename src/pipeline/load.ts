@@ -7,6 +7,7 @@ import { readImage } from '../fits/index.js';
 // installs the tile-compressed image decoder (RICE_1, GZIP_1/2, HCOMPRESS_1, PLIO_1) into readImage
 import '../fits/compress/reader.js';
 import type { Header } from '../fits/header.js';
+import { imageHeaderFromCompressed, isCompressedImage } from '../fits/compress/params.js';
 import type { Plane } from '../image/types.js';
 import { UserError } from '../util/errors.js';
 import type { Config } from './config.js';
@@ -40,6 +41,17 @@ function readHdu(ref: HduRef): { plane: Plane; header: Header } {
     const img = readImage(f, ref.hdu, { as: 'float32' });
     if (img.axes.length !== 2) throw new UserError(`${ref.file}: HDU ${ref.hdu}: image has ${img.axes.length} axes, expected 2`);
     return { plane: { width: img.width, height: img.height, data: img.data as Float32Array }, header: img.header };
+  } finally {
+    f.close();
+  }
+}
+
+/** The image HDU's header alone (a tile-compressed HDU's as the uncompressed image's), without reading pixels. */
+export function loadHeader(input: CcdInput): Header {
+  const f = FitsFile.open(input.image.file);
+  try {
+    const h = f.hdu(input.image.hdu).header;
+    return isCompressedImage(h) ? imageHeaderFromCompressed(h) : h;
   } finally {
     f.close();
   }

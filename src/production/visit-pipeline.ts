@@ -7,10 +7,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseParamList } from '../catalog/schema.js';
 import { asciiText, writeCatalog, type CatalogFormat } from '../catalog/write.js';
-import { ccdCore, vectorSizes } from '../pipeline/ccd.js';
+import type { BackgroundModel } from '../background/index.js';
+import type { Camera, Pointing } from '../camera/types.js';
+import { backgroundStep, detectStep, filterStep, mapsStep, measureStep, vectorSizes, type Maps } from '../pipeline/ccd.js';
+import { loadCcd, loadHeader, type CcdInput, type LoadedCcd } from '../pipeline/load.js';
+import type { BackgroundMesh } from './compare-metrics.js';
+import { visitBackground, visitCalibrate, visitPsf, VISIT_REDUCERS } from './visit-fits.js';
 import { dumpConfig, type Config } from '../pipeline/config.js';
-import type { CcdInput } from '../pipeline/load.js';
-import { isFailed, type PipelineDef, type Reducer, type SensorContext } from '../pipeline/sensor.js';
+import type { PipelineDef, SensorContext } from '../pipeline/sensor.js';
 import { VERSION } from '../version.js';
 
 export interface VisitRaw {
@@ -28,19 +32,8 @@ export interface VisitJob {
   outDir: string;
   /** contents of the --params file, if any */
   params?: string;
-}
-
-export interface BackgroundSummary {
-  level: number;
-  rms: number;
-  npix: number;
-}
-
-export interface VisitBackground {
-  /** pixel-weighted mean of the CCD levels, and the median CCD rms */
-  level: number;
-  rms: number;
-  ccds: number;
+  /** the focal plane from the raw headers (absent when no CCD has a celestial WCS: no joint fits then) */
+  frame?: { camera: Camera; pointing: Pointing };
 }
 
 export interface CcdOutput {
@@ -53,10 +46,14 @@ export interface CcdOutput {
   /** PSF FWHM (pixels) of the CCD's model, NaN without one; stars used */
   psfFwhm: number;
   psfStars: number;
+  /** reserve stars measured, and their size residual (robust rms of sigma_star / sigma_model - 1) */
+  psfReserve: { n: number; size: number };
   /** with a reference catalog: zero point (mag), astrometric rms (arcsec), reference stars used */
   zeroPoint: number;
   astromRms: number;
   refStars: number;
+  /** the background mesh grid subtracted (for the background-step comparison) */
+  bgMesh: BackgroundMesh;
 }
 
 const CAT_EXT: Record<CatalogFormat, string> = { fits: '.cat.fits', ldac: '.ldac.fits', csv: '.cat.csv', ecsv: '.cat.ecsv', parquet: '.cat.parquet' };
@@ -65,48 +62,75 @@ export function ccdCatalogPath(job: VisitJob, det: number): string {
   return path.join(job.outDir, `ccd-${String(det).padStart(3, '0')}${CAT_EXT[job.config.CATALOG_TYPE as CatalogFormat]}`);
 }
 
-const backgroundReducer: Reducer<BackgroundSummary, VisitBackground> = (summaries) => {
-  let sum = 0;
-  let npix = 0;
-  const rms: number[] = [];
-  for (const { summary } of summaries) {
-    if (isFailed(summary)) continue;
-    sum += summary.level * summary.npix;
-    npix += summary.npix;
-    rms.push(summary.rms);
+/** The CCD's pixels, loaded and background-subtracted on demand inside steps, dropped before every gather. */
+class Pixels {
+  private ccd?: LoadedCcd;
+  private maps?: Maps;
+  private filtered?: Float32Array;
+  constructor(private readonly input: CcdInput, private readonly c: Config) {}
+  /** the raw image (before any subtraction) */
+  raw(): LoadedCcd {
+    if (this.maps) throw new Error('internal: raw pixels asked for after background subtraction');
+    return (this.ccd ??= loadCcd(this.input, this.c));
   }
-  rms.sort((a, b) => a - b);
-  const m = rms.length;
-  return { level: npix ? sum / npix : NaN, rms: m ? (m % 2 ? rms[(m - 1) / 2] : 0.5 * (rms[m / 2 - 1] + rms[m / 2])) : NaN, ccds: m };
-};
+  /** the image with this background model subtracted (in place), and its maps */
+  subtracted(model: BackgroundModel): { ccd: LoadedCcd; maps: Maps } {
+    if (!this.maps) this.maps = mapsStep(this.raw(), model);
+    return { ccd: this.ccd!, maps: this.maps };
+  }
+  keepFiltered(f: Float32Array): void {
+    this.filtered = f;
+  }
+  filteredImage(model: BackgroundModel): Float32Array {
+    const { ccd, maps } = this.subtracted(model);
+    return (this.filtered ??= filterStep(maps, ccd, this.c));
+  }
+  release(): void {
+    this.ccd = undefined;
+    this.maps = undefined;
+    this.filtered = undefined;
+  }
+}
 
 async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
   const job = ctx.config;
   const raw = job.raws[String(ctx.detector)];
   if (!raw) throw new Error(`detector ${ctx.detector} is not part of visit ${job.visit}`);
   const c = job.config;
-  // Keep only what is needed after the gather, so a coroutine suspended there holds a catalog, not images.
-  const core = await ccdCore(ctx, raw.input, c).then((k) => ({
-    catalog: k.catalog,
-    header: k.ccd.header,
-    background: k.bg.globalBackground,
-    rms: k.bg.globalRms,
-    npix: k.ccd.image.width * k.ccd.image.height,
-    objects: k.det.objects.length,
-    psfFwhm: k.psf && !k.psf.problem ? k.psf.fwhm : NaN,
-    psfStars: k.psf?.nStars ?? 0,
-    zeroPoint: k.calib?.zeroPoint ?? NaN,
-    astromRms: k.calib?.astrometryOk ? k.calib.rmsArcsec : NaN,
-    refStars: k.calib?.nStars ?? 0,
-    cards: k.calib?.cards,
-  }));
-  // Visit-level background statistics (a mergeable summary: sums and counts). The focal-plane
-  // background model of the joint-fit issue replaces this reducer without changing the executor.
-  await ctx.gather<BackgroundSummary, VisitBackground>('background', { level: core.background, rms: core.rms, npix: core.npix });
+  const geom = job.frame?.camera.detectors.find((d) => d.id === ctx.detector);
+  const px = new Pixels(raw.input, c);
+  const header = loadHeader(raw.input);
+  // A suspended CCD holds its detections and catalog, never images: pixels are released before each gather
+  // and re-read by the next step that needs them (a replayed step does not).
+  const gather = <S, R>(name: string, summary: S): Promise<R> => {
+    px.release();
+    return ctx.gather<S, R>(name, summary);
+  };
+
+  // background: the CCD's mesh statistics, then the focal-plane model of the whole visit
+  const local = await ctx.step('background', () => backgroundStep(px.raw(), c));
+  const bg = await visitBackground(ctx, gather, local, geom);
+  const det = await ctx.step('detect', () => {
+    const { ccd, maps } = px.subtracted(bg.model);
+    return detectStep(maps, ccd, c, bg.globalRms, (f) => px.keepFiltered(f));
+  });
+  const measured = await ctx.step('measure', () => {
+    const { ccd, maps } = px.subtracted(bg.model);
+    return measureStep(det, px.filteredImage(bg.model), maps, ccd, c, bg);
+  });
+  // PSF: one model over the focal plane
+  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, det, bg, geom, pixels: (m) => px.subtracted(m) }) : undefined;
+  const catalog = psf ? { ...measured, ...psf.columns } : measured;
+  // astrometry and photometric calibration over the whole visit
+  const calib = c.REFCAT_NAME ? await visitCalibrate(ctx, gather, { catalog, header, geom, width: raw.width, height: raw.height }) : undefined;
+  const core = {
+    catalog: calib?.catalog ?? catalog,
+    cards: calib?.cards,
+  };
   const file = ccdCatalogPath(job, ctx.detector);
   const written = await ctx.step('write', async () => {
     const select = job.params ? parseParamList(job.params) : undefined;
-    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: core.header, tableCards: core.cards }], {
+    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: header, tableCards: core.cards }], {
       select,
       provenance: {
         SOFTWARE: 'lsst-prod',
@@ -121,18 +145,21 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     });
     return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
   });
+  const m = bg.model;
   return {
     detector: ctx.detector,
     catalog: path.basename(file),
     sha256: written.sha256,
-    objects: core.objects,
-    background: core.background,
-    rms: core.rms,
-    psfFwhm: core.psfFwhm,
-    psfStars: core.psfStars,
-    zeroPoint: core.zeroPoint,
-    astromRms: core.astromRms,
-    refStars: core.refStars,
+    objects: det.objects.length,
+    background: bg.globalBackground,
+    rms: bg.globalRms,
+    psfFwhm: psf && !psf.problem ? psf.fwhm : NaN,
+    psfStars: psf?.nStars ?? 0,
+    psfReserve: psf?.reserve ?? { n: 0, size: NaN },
+    zeroPoint: calib?.zeroPoint ?? NaN,
+    astromRms: calib?.astrometryOk ? calib.rmsArcsec : NaN,
+    refStars: calib?.nStars ?? 0,
+    bgMesh: { width: m.width, height: m.height, bw: m.bw, bh: m.bh, nx: m.nx, ny: m.ny, level: m.level, rms: bg.globalRms },
   };
 }
 
@@ -150,7 +177,7 @@ export const SUSPENDED_BYTES_PER_PIXEL = 0.25;
 export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
   name: 'visit',
   sensor: visitSensor,
-  reducers: { background: backgroundReducer },
+  reducers: VISIT_REDUCERS,
   estimateBytes: (det, job) => {
     const r = job.raws[String(det)];
     return r ? r.width * r.height * BYTES_PER_PIXEL : 0;

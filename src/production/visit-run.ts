@@ -18,6 +18,7 @@ import { FsStore } from '../pipeline/store.js';
 import { UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { Repo } from './repo.js';
+import { cameraFromHdus } from '../camera/from-wcs.js';
 import { visitPipeline, type CcdOutput, type VisitJob } from './visit-pipeline.js';
 import { vectorSizes } from '../pipeline/ccd.js';
 import { readTable } from '../fits/table-read.js';
@@ -74,7 +75,14 @@ export function buildJob(repo: Repo, visit: string, config: Config, detectors?: 
     if (!existsSync(r.file)) throw new UserError(`${r.file}: raw file of visit ${visit} detector ${r.detector} is missing`);
     out[String(r.detector)] = { input: { image: { file: r.file, hdu: r.hdu } }, ...shapeOf(r.file, r.hdu) };
   }
-  return { visit, raws: out, config, outDir: repo.outDir(visit), params };
+  // the focal plane of the joint fits, from the raw headers (CCDs without a WCS are left out of it)
+  let frame: VisitJob['frame'];
+  try {
+    frame = cameraFromHdus(raws.map((r) => ({ file: r.file, hdu: r.hdu, id: r.detector })), { skipBad: true });
+  } catch {
+    frame = undefined;
+  }
+  return { visit, raws: out, config, outDir: repo.outDir(visit), params, ...(frame ? { frame } : {}) };
 }
 
 /** The state directory of a job: keyed by everything that determines the results. */
