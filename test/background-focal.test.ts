@@ -40,6 +40,8 @@ interface Blob {
   fy: number;
   sigma: number;
   peak: number;
+  /** optionally also a constant added to one detector (a per-CCD level mismatch) */
+  step?: { detector: number; value: number };
 }
 
 const memo = new Map<string, Promise<Visit>>();
@@ -77,6 +79,8 @@ async function prepareVisit(cameraName: string, visit: number, scale: number, se
 }
 
 function addBlob(data: Float32Array, det: DetectorGeom, b: Blob): void {
+  if (b.step?.detector === det.id) for (let i = 0; i < data.length; i++) data[i] += b.step.value;
+  if (!b.peak) return;
   for (let y = 0; y < det.height; y++)
     for (let x = 0; x < det.width; x++) {
       const [fx, fy] = pixelToFocal(det, x, y);
@@ -290,6 +294,40 @@ function sameSummary(a: FocalBackgroundSummary, b: FocalBackgroundSummary): bool
   return keys.every((k) => a[k].length === b[k].length && a[k].every((x, i) => Object.is(x, b[k][i])));
 }
 
+describe('per-CCD level mismatch', () => {
+  it('is absorbed by the CCD offset, not smeared over the neighbours', async () => {
+    const clean = await prepare('test', 300, 1, 1);
+    const sky = clean.ccds.map((c) => c.model.globalRms).sort((a, b) => a - b)[4];
+    const value = 0.5 * sky;
+    const v = await prepare('test', 300, 1, 1, { fx: 0, fy: 0, sigma: 1, peak: 0, step: { detector: 8, value } });
+    const { fb, models } = focalModels(v);
+    const off = Array.from(fb.offsets);
+    const k = Array.from(fb.detectors).indexOf(8);
+    const others = off.filter((_, i) => i !== k);
+    const relative = off[k] - others.reduce((a, b) => a + b, 0) / others.length;
+    // error of CCD 8 against truth + the added constant, and of the others against truth
+    const errs = v.ccds.map((c, i) => {
+      const one: Visit = { ...v, ccds: [c] };
+      const e = score(one, [models[i]], []);
+      return c.sim.id === 8 ? e.bias - value / c.model.globalRms : e.bias;
+    });
+    console.log(
+      `CCD 8 raised by ${value.toFixed(2)} ADU (0.5 sigma_sky): fitted offset ${relative.toFixed(2)} ADU relative to the others; ` +
+        `mean errors per CCD (sigma, CCD 8 against truth + step): ${errs.map((e) => e.toFixed(3)).join(' ')}`,
+    );
+    // the offsets share the step with the smooth surface a little (9 CCDs, cubic surface): the maps are what count
+    expect(Math.abs(relative - value)).toBeLessThan(0.25 * value);
+    for (const e of errs) expect(Math.abs(e)).toBeLessThan(0.08);
+    // without the offsets, CCD 8 would be off by a good part of the step
+    const grid = focalBackgroundGrid(v.camera);
+    const fb0 = solveFocalBackground(mergeFocalBackground(v.ccds.map((c) => summarizeFocalBackground(c.raw, c.prod, grid))), grid, { ccdOffsets: false, residualGrid: false });
+    const c8 = v.ccds.findIndex((c) => c.sim.id === 8);
+    const e8 = score({ ...v, ccds: [v.ccds[c8]] }, [applyFocalBackground(v.ccds[c8].model, v.ccds[c8].prod, fb0)], []).bias - value / v.ccds[c8].model.globalRms;
+    console.log(`  without offsets or residual grid: CCD 8 mean error ${e8.toFixed(3)} sigma`);
+    expect(e8).toBeLessThan(-0.1);
+  }, 120_000);
+});
+
 describe('merge, single CCD, speed', () => {
   it('merging in any grouping and order gives bitwise identical models', async () => {
     const v = await prepare('lsstcam', 100, 0.125, 1);
@@ -315,7 +353,8 @@ describe('merge, single CCD, speed', () => {
     const fb2 = solveFocalBackground(groups[0], fb.grid);
     expect(Array.from(fb2.coeffs)).toEqual(Array.from(fb.coeffs));
     expect(Array.from(fb2.offsets)).toEqual(Array.from(fb.offsets));
-    expect(fb2.residual.every((x, i) => Object.is(x, fb.residual[i]))).toBe(true);
+    expect(Array.from(fb2.residualCells)).toEqual(Array.from(fb.residualCells));
+    expect(fb2.residualValues.every((x, i) => Object.is(x, fb.residualValues[i]))).toBe(true);
     // a summary merged twice is refused
     expect(() => mergeFocalBackground([parts[0], parts[0]])).toThrow(RangeError);
     console.log(`merge: ${parts.length} summaries, ${direct.level.length} samples (${(direct.level.length / parts.length).toFixed(1)} per CCD), identical bitwise`);
@@ -350,24 +389,23 @@ describe('merge, single CCD, speed', () => {
     const tBg = performance.now() - t0;
     const cam: Camera = { name: 'one', plateScale: 20, detectors: [det], distortion: { rRef: 1, k1: 0, k2: 0 } };
     const grid = focalBackgroundGrid(cam);
-    const reps = 5;
-    let tSum = 0;
-    let tApply = 0;
+    // median of 9 runs (the first ones include compilation; single runs are noisy on a shared machine)
+    const tSum: number[] = [];
+    const tApply: number[] = [];
     let out: BackgroundModel | undefined;
-    for (let r = 0; r < reps; r++) {
+    for (let r = 0; r < 9; r++) {
       const t1 = performance.now();
       const part = summarizeFocalBackground(bg.raw, det, grid);
       const t2 = performance.now();
       const fb = solveFocalBackground(mergeFocalBackground([part]), grid);
       const t3 = performance.now();
       out = applyFocalBackground(bg.model, det, fb);
-      tSum += t2 - t1;
-      tApply += performance.now() - t3;
+      tSum.push(t2 - t1);
+      tApply.push(performance.now() - t3);
     }
-    tSum /= reps;
-    tApply /= reps;
-    console.log(`4096x4096 CCD: per-CCD background ${tBg.toFixed(0)} ms; summarize ${tSum.toFixed(2)} ms + apply ${tApply.toFixed(2)} ms`);
-    expect(tSum + tApply).toBeLessThan(0.1 * tBg);
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    console.log(`4096x4096 CCD: per-CCD background ${tBg.toFixed(0)} ms; summarize ${med(tSum).toFixed(2)} ms + apply ${med(tApply).toFixed(2)} ms (medians of 9)`);
+    expect(med(tSum) + med(tApply)).toBeLessThan(0.1 * tBg);
     // the applied model follows the input gradient (0.01 ADU/px): centre level near 1000 + 20.48
     const map = interpolate(out!, 'background').data;
     expect(Math.abs(map[2048 * w + 2048] - 1020.48)).toBeLessThan(1);

@@ -64,7 +64,7 @@ function solve6(a: Float64Array, b: Float64Array, n: number): Float64Array | und
 export interface AffineStepOptions {
   /** Fewest kept pairs for a correction (default 15). */
   minStars?: number;
-  /** Significance factor of the F-like test (default 4). */
+  /** Significance factor of the F-like test (default 8). */
   significance?: number;
 }
 
@@ -112,7 +112,7 @@ export function updateAffine(a: CcdAffine, state: AstromState, f0x: ArrayLike<nu
   for (let i = 0; i < 6; i++) drop += d[i] * atb[i];
   const dof = 2 * n - 6;
   const s2 = Math.max(ss0 - drop, 1e-30) / dof;
-  if (!(drop > (opts.significance ?? 4) * 6 * s2)) return false;
+  if (!(drop > (opts.significance ?? 8) * 6 * s2)) return false;
   for (let i = 0; i < 6; i++) a.p[i] += d[i];
   return true;
 }

@@ -5,7 +5,8 @@
  * placement right, no distortion, pointing tens of arcsec off) as a focal-plane -> sky solution. One pattern
  * match of the whole focal plane against the reference catalogue fixes pointing and rotation, then the
  * iterations fit the polynomial of the focal plane (order up to 5 by default: it absorbs the optical distortion
- * the camera model lacks). CCDs with few or no stars get their WCS from the focal-plane solution.
+ * the camera model lacks); CCDs with enough stars get significant per-CCD affine corrections of their placement
+ * (visit-affine.ts). CCDs with few or no stars get their WCS from the focal-plane solution.
  * The result is small (the solution state and per-CCD statistics) and is the same whatever order the summaries
  * arrive in. ccdWcsFromVisit() re-expresses the solution as one CCD's TAN-SIP WCS.
  */
@@ -17,6 +18,7 @@ import { solveAstrometry, type AstromOptions } from './fit-solve.js';
 import { projectPoint } from './match-plane.js';
 import { subsetCatalog, type RefCatalog } from './refcat.js';
 import type { VisitAstromSummary } from './visit-summary.js';
+import { applyAffine, identityAffine, updateAffine, type AffineStepOptions, type CcdAffine } from './visit-affine.js';
 
 /** A gathered summary: the executor's shape (a failed CCD carries a message instead). */
 export interface GatheredSummary<S> {
@@ -46,6 +48,8 @@ export interface VisitAstromSolution {
   nUsed: number;
   nRejected: number;
   ccds: VisitCcdAstromStats[];
+  /** per-CCD corrections of the camera geometry (only CCDs that have one), applied before the solution */
+  affine: CcdAffine[];
 }
 
 /** Matched, kept pairs of one CCD: summary entry index and reference catalogue row (for the photometry). */
@@ -71,6 +75,13 @@ export interface VisitAstromOptions extends AstromOptions {
    * otherwise mostly fall between the CCDs. Must exceed the pointing error.
    */
   refMargin?: number;
+  /** A solution whose rms exceeds this (arcsec) is a false match: not ok (default Infinity; quick's ASTROM_MAXRMS). */
+  maxRms?: number;
+  /** Fit per-CCD affine corrections of the camera geometry (visit-affine.ts; default true). */
+  ccdAffine?: boolean;
+  /** Correction/refit iterations (default 3) and the per-CCD test (minStars default 15, significance default 8). */
+  affineIterations?: number;
+  affine?: AffineStepOptions;
 }
 
 /** Summaries that did not fail, sorted by detector id (duplicate ids are an error). */
@@ -131,11 +142,6 @@ export function solveVisitAstrometry(
   const keep = refsOnDetectors(camera, pointing, refcat, opts.refMargin ?? maxOffset);
   const refs = subsetCatalog(refcat, keep);
   const refErrors = opts.refErrors ? Float64Array.from(keep, (j) => opts.refErrors![j]) : undefined;
-  let extra: AstromOptions = {};
-  if (opts.excludeSaturated && !opts.patternRefMag) extra = { patternBadFlags: 4, patternRefMag: [saturationMag(prior, refs, nSat), Infinity] };
-  const r0 = solveAstrometry(src, prior, refs, { order: 5, ...opts, maxOffset, refErrors, ...extra });
-  // reference rows of the catalogue given
-  const r = { ...r0, pairs: { ...r0.pairs, refRow: Int32Array.from(r0.pairs.refRow, (j) => keep[j]) } };
   const partOf = (i: number): number => {
     let lo = 0;
     let hi = parts.length - 1;
@@ -146,6 +152,60 @@ export function solveVisitAstrometry(
     }
     return lo;
   };
+  let extra: AstromOptions = {};
+  if (opts.excludeSaturated && !opts.patternRefMag) extra = { patternBadFlags: 4, patternRefMag: [saturationMag(prior, refs, nSat), Infinity] };
+  // position errors are in mm here: the default one is 0.1 pixel
+  const defaultPosErr = opts.defaultPosErr ?? 0.1 * (camera.detectors[0]?.pixelSize ?? 0.01);
+  const solveOpts: AstromOptions = { order: 5, ...opts, maxOffset, refErrors, defaultPosErr, ...extra };
+  let r0 = solveAstrometry(src, prior, refs, solveOpts);
+  // per-CCD affine corrections, each followed by a refit (matching again about the improved solution)
+  const affines = new Map<number, CcdAffine>();
+  if (r0.ok && opts.ccdAffine !== false) {
+    const q0 = new Float64Array(2);
+    for (let it = 0; it < (opts.affineIterations ?? 3); it++) {
+      const byPart = parts.map(() => [] as number[]);
+      for (let k = 0; k < r0.pairs.source.length; k++) if (r0.pairs.used[k]) byPart[partOf(r0.pairs.source[k])].push(k);
+      let changed = false;
+      const saved = { x: src.x.slice(), y: src.y.slice(), affines: [...affines.values()].map((a) => ({ ...a, p: a.p.slice() })) };
+      parts.forEach((p, pi) => {
+        const det = camera.detectors.find((d) => d.id === p.detector);
+        if (!det || byPart[pi].length === 0) return;
+        const ks = byPart[pi];
+        const fx = Float64Array.from(ks, (k) => p.fx[r0.pairs.source[k] - start[pi]]);
+        const fy = Float64Array.from(ks, (k) => p.fy[r0.pairs.source[k] - start[pi]]);
+        const rx = new Float64Array(ks.length);
+        const ry = new Float64Array(ks.length);
+        ks.forEach((k, q) => {
+          const j = r0.pairs.ref[k];
+          projectPoint(r0.refs.ra[j], r0.refs.dec[j], r0.state.crval[0], r0.state.crval[1], q0);
+          rx[q] = q0[0];
+          ry[q] = q0[1];
+        });
+        const a = affines.get(p.detector) ?? identityAffine(det);
+        if (!updateAffine(a, r0.state, fx, fy, rx, ry, opts.affine)) return;
+        affines.set(p.detector, a);
+        changed = true;
+        for (let k = 0; k < p.n; k++) [src.x[start[pi] + k], src.y[start[pi] + k]] = applyAffine(a, p.fx[k], p.fy[k]);
+      });
+      if (!changed) break;
+      const again = solveAstrometry(src, r0.state, refs, solveOpts);
+      if (!again.ok) {
+        // keep the last good solution and the corrections it was made with
+        src.x.set(saved.x);
+        src.y.set(saved.y);
+        affines.clear();
+        for (const a of saved.affines) affines.set(a.detector, a);
+        break;
+      }
+      r0 = again;
+    }
+  }
+  if (r0.ok && r0.rms > (opts.maxRms ?? Infinity)) {
+    r0 = { ...r0, ok: false, reason: `residual rms ${r0.rms.toFixed(3)}" > ${opts.maxRms}" (likely a false match)`, state: prior };
+    affines.clear();
+  }
+  // reference rows of the catalogue given
+  const r = { ...r0, pairs: { ...r0.pairs, refRow: Int32Array.from(r0.pairs.refRow, (j) => keep[j]) } };
   // per-CCD statistics and kept pairs, residuals about the final state
   const ev = new StateEvaluator(r.state);
   const q = new Float64Array(2);
@@ -188,6 +248,7 @@ export function solveVisitAstrometry(
     nUsed: r.nUsed,
     nRejected: r.nRejected,
     ccds,
+    affine: [...affines.values()].sort((a, b) => a.detector - b.detector),
   };
   if (solution.reason === undefined) delete solution.reason;
   return { solution, matches };
@@ -253,10 +314,11 @@ function saturationMag(prior: AstromState, refcat: RefCatalog, k: number): numbe
  * One CCD's TAN-SIP WCS (1-based pixels, CRPIX at the image centre) from the visit solution: the focal-plane
  * solution composed with the CCD's pixel -> focal-plane map, fitted on a grid (order = the solution's, at most 5).
  */
-export function ccdWcsFromVisit(solution: Pick<VisitAstromSolution, 'state'>, det: DetectorGeom, order = Math.min(5, Math.max(1, solution.state.order))): SipWcs & { maxError: number } {
+export function ccdWcsFromVisit(solution: Pick<VisitAstromSolution, 'state' | 'affine'>, det: DetectorGeom, order = Math.min(5, Math.max(1, solution.state.order))): SipWcs & { maxError: number } {
   const ev = new StateEvaluator(solution.state);
+  const a = solution.affine.find((c) => c.detector === det.id);
   return wcsFromMapping(pixelFrame(det.width, det.height), order, (x, y) => {
     const [fx, fy] = pixelToFocal(det, x - 1, y - 1);
-    return stateToSky(ev, fx, fy);
+    return a ? stateToSky(ev, ...applyAffine(a, fx, fy)) : stateToSky(ev, fx, fy);
   });
 }

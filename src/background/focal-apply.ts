@@ -8,7 +8,7 @@ import type { DetectorGeom } from '../camera/types.js';
 import { floatMedian } from './filter.js';
 import type { BackgroundModel } from './index.js';
 import { makeSplineGrid } from './spline.js';
-import { evaluateFocalBackground, focalOffset, type FocalBackground } from './focal-solve.js';
+import { focalEvaluator, focalOffset, type FocalBackground } from './focal-solve.js';
 
 export interface ApplyOptions {
   /** add the CCD's fitted level offset (default true) */
@@ -27,11 +27,12 @@ export function applyFocalBackground(model: BackgroundModel, det: DetectorGeom, 
   const { nx, ny, bw, bh, width, height } = model;
   const off = opts.offset === false ? 0 : focalOffset(fb, det.id);
   const level = new Float32Array(nx * ny);
+  const ev = focalEvaluator(fb);
   for (let my = 0; my < ny; my++) {
     const y = (my + 0.5) * bh;
     for (let mx = 0; mx < nx; mx++) {
       const [fx, fy] = pixelToFocal(det, (mx + 0.5) * bw - 0.5, y);
-      level[my * nx + mx] = evaluateFocalBackground(fb, fx, fy) + off;
+      level[my * nx + mx] = ev(fx, fy) + off;
     }
   }
   return {

@@ -77,17 +77,6 @@ export function chebBasis(order: number, u: number, v: number, tu: Float64Array,
   for (let d = 0; d <= order; d++) for (let j = 0; j <= d; j++) out[t++] = tu[d - j] * tv[j];
 }
 
-/** Value of a Chebyshev surface at (u, v). */
-export function chebValue(order: number, coeffs: ArrayLike<number>, u: number, v: number): number {
-  const tu = new Float64Array(order + 1);
-  const tv = new Float64Array(order + 1);
-  const b = new Float64Array(chebTerms(order));
-  chebBasis(order, u, v, tu, tv, b);
-  let s = 0;
-  for (let t = 0; t < b.length; t++) s += coeffs[t] * b[t];
-  return s;
-}
-
 /**
  * Solve the n x n system A x = b in place (A row-major, destroyed; x returned in b) by Gaussian elimination with
  * partial pivoting. A pivot below `tiny` times the largest diagonal makes that unknown 0 (degenerate direction).

@@ -9,7 +9,7 @@
  * is the weighted mean of the kept residuals per superpixel, empty superpixels (gaps, rejected ones) filled from
  * their neighbours, then median-filtered (3x3).
  */
-import { chebBasis, chebTerms, chebValue, medianOf, normX, normY, solveDense, type FocalGrid } from './focal-grid.js';
+import { chebBasis, chebTerms, medianOf, normX, normY, solveDense, type FocalGrid } from './focal-grid.js';
 import type { FocalBackgroundSummary } from './focal-summary.js';
 
 /** The solved focal-plane background: small and serialisable (handed back to every CCD). */
@@ -18,8 +18,12 @@ export interface FocalBackground {
   /** Chebyshev order and coefficients of the smooth surface (variables normX, normY of the grid) */
   readonly order: number;
   readonly coeffs: Float64Array;
-  /** superpixel residual grid (ADU), index j * nx + i, nodes at the superpixel centres */
-  readonly residual: Float64Array;
+  /**
+   * superpixel residual grid (ADU), nodes at the superpixel centres, stored sparsely: the cells (index j * nx + i,
+   * ascending) within 2 superpixels of a sampled one, and their values; every other cell is 0
+   */
+  readonly residualCells: Int32Array;
+  readonly residualValues: Float64Array;
   /** detector ids (ascending) and their level offsets (ADU) */
   readonly detectors: Int32Array;
   readonly offsets: Float64Array;
@@ -184,7 +188,20 @@ export function solveFocalBackground(sum: FocalBackgroundSummary, grid: FocalGri
     fillByDilation(residual, grid.nx, grid.ny);
     residual.set(median3x3(residual, grid.nx, grid.ny));
   }
-  return { grid, order, coeffs: fit.coeffs, residual, detectors, offsets: fit.offsets, nSamples: ns, nRejected, scatter };
+  // keep the cells the interpolation can reach from a sampled superpixel (the rest, e.g. wide gaps, are 0)
+  const near = new Uint8Array(ncell);
+  if (opts.residualGrid !== false)
+    for (let i = 0; i < ns; i++) {
+      const ci = sum.cell[i] % grid.nx;
+      const cj = Math.floor(sum.cell[i] / grid.nx);
+      for (let y = Math.max(0, cj - 2); y <= Math.min(grid.ny - 1, cj + 2); y++)
+        for (let x = Math.max(0, ci - 2); x <= Math.min(grid.nx - 1, ci + 2); x++) near[y * grid.nx + x] = 1;
+    }
+  const cellsKept: number[] = [];
+  for (let c = 0; c < ncell; c++) if (near[c]) cellsKept.push(c);
+  const residualCells = Int32Array.from(cellsKept);
+  const residualValues = Float64Array.from(cellsKept, (c) => residual[c]);
+  return { grid, order, coeffs: fit.coeffs, residualCells, residualValues, detectors, offsets: fit.offsets, nSamples: ns, nRejected, scatter };
 }
 
 /** Fill NaN cells, in place, ring by ring with the mean of their filled 8-neighbours (all 0 when none is filled). */
@@ -245,26 +262,50 @@ function crWeights(t: number, out: Float64Array): void {
   out[3] = (t3 - t2) / 2;
 }
 
-const WX = new Float64Array(4);
-const WY = new Float64Array(4);
+/** Dense residual grids of solutions seen in this process (rebuilt from the sparse form on first use). */
+const DENSE = new WeakMap<FocalBackground, Float64Array>();
 
-/** The superpixel residual grid interpolated at a focal-plane position (Catmull-Rom, edge nodes repeated). */
-function residualAt(fb: FocalBackground, fx: number, fy: number): number {
-  const { x0, y0, step, nx, ny } = fb.grid;
-  const gx = (fx - x0) / step - 0.5;
-  const gy = (fy - y0) / step - 0.5;
-  const i = Math.floor(gx);
-  const j = Math.floor(gy);
-  crWeights(gx - i, WX);
-  crWeights(gy - j, WY);
-  let s = 0;
-  for (let b = 0; b < 4; b++) {
-    const y = Math.min(ny - 1, Math.max(0, j - 1 + b));
-    let rs = 0;
-    for (let a = 0; a < 4; a++) rs += WX[a] * fb.residual[y * nx + Math.min(nx - 1, Math.max(0, i - 1 + a))];
-    s += WY[b] * rs;
+function denseResidual(fb: FocalBackground): Float64Array {
+  let d = DENSE.get(fb);
+  if (!d) {
+    d = new Float64Array(fb.grid.nx * fb.grid.ny);
+    for (let k = 0; k < fb.residualCells.length; k++) d[fb.residualCells[k]] = fb.residualValues[k];
+    DENSE.set(fb, d);
   }
-  return s;
+  return d;
+}
+
+/**
+ * An evaluator of a solution at focal-plane positions (mm), with its scratch arrays allocated once:
+ * surface plus residual grid (Catmull-Rom through the superpixel centres, edge nodes repeated). No detector offset.
+ */
+export function focalEvaluator(fb: FocalBackground): (fx: number, fy: number) => number {
+  const { x0, y0, step, nx, ny } = fb.grid;
+  const res = denseResidual(fb);
+  const nt = fb.coeffs.length;
+  const tu = new Float64Array(fb.order + 1);
+  const tv = new Float64Array(fb.order + 1);
+  const basis = new Float64Array(nt);
+  const wx = new Float64Array(4);
+  const wy = new Float64Array(4);
+  return (fx, fy) => {
+    chebBasis(fb.order, normX(fb.grid, fx), normY(fb.grid, fy), tu, tv, basis);
+    let v = 0;
+    for (let t = 0; t < nt; t++) v += fb.coeffs[t] * basis[t];
+    const gx = (fx - x0) / step - 0.5;
+    const gy = (fy - y0) / step - 0.5;
+    const i = Math.floor(gx);
+    const j = Math.floor(gy);
+    crWeights(gx - i, wx);
+    crWeights(gy - j, wy);
+    for (let b = 0; b < 4; b++) {
+      const y = Math.min(ny - 1, Math.max(0, j - 1 + b));
+      let rs = 0;
+      for (let a = 0; a < 4; a++) rs += wx[a] * res[y * nx + Math.min(nx - 1, Math.max(0, i - 1 + a))];
+      v += wy[b] * rs;
+    }
+    return v;
+  };
 }
 
 /** Offset (ADU) of a detector in the solution (0 for one that contributed no sample). */
@@ -278,6 +319,6 @@ export function focalOffset(fb: FocalBackground, detector: number): number {
  * detector's offset when a detector id is given.
  */
 export function evaluateFocalBackground(fb: FocalBackground, fx: number, fy: number, detector?: number): number {
-  const v = chebValue(fb.order, fb.coeffs, normX(fb.grid, fx), normY(fb.grid, fy)) + residualAt(fb, fx, fy);
+  const v = focalEvaluator(fb)(fx, fy);
   return detector === undefined ? v : v + focalOffset(fb, detector);
 }

@@ -66,19 +66,22 @@ export function summarizeFocalBackground(model: BackgroundModel | MeshStatistics
       cell[k] = cellOf(grid, fx, fy);
     }
   }
-  // meshes ordered by cell (stable: mesh index within a cell)
-  const order = Array.from({ length: nb }, (_, k) => k).filter((k) => cell[k] >= 0);
-  order.sort((a, b) => cell[a] - cell[b] || a - b);
+  // meshes ordered by cell, then mesh index (numeric keys cell * nb + k: one typed-array sort)
+  let nUse = 0;
+  for (let k = 0; k < nb; k++) if (cell[k] >= 0) nUse++;
+  const keys = new Float64Array(nUse);
+  for (let k = 0, u = 0; k < nb; k++) if (cell[k] >= 0) keys[u++] = cell[k] * nb + k;
+  keys.sort();
   const rows: { cell: number; n: number; level: number; sigma: number; fx: number; fy: number }[] = [];
   const lv = new Float64Array(nb);
   const sg = new Float64Array(nb);
-  for (let s = 0; s < order.length; ) {
-    const c = cell[order[s]];
+  for (let s = 0; s < nUse; ) {
+    const c = Math.floor(keys[s] / nb);
     let e = s;
     let sx = 0;
     let sy = 0;
-    while (e < order.length && cell[order[e]] === c) {
-      const k = order[e];
+    while (e < nUse && Math.floor(keys[e] / nb) === c) {
+      const k = keys[e] - c * nb;
       lv[e - s] = level[k];
       sg[e - s] = sigma[k];
       sx += mfx[k];

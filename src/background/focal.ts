@@ -7,5 +7,5 @@
  */
 export { focalBackgroundGrid, type FocalGrid, type FocalGridOptions } from './focal-grid.js';
 export { mergeFocalBackground, summarizeFocalBackground, type FocalBackgroundSummary, type SummarizeOptions } from './focal-summary.js';
-export { evaluateFocalBackground, focalOffset, solveFocalBackground, type FocalBackground, type SolveOptions } from './focal-solve.js';
+export { evaluateFocalBackground, focalEvaluator, focalOffset, solveFocalBackground, type FocalBackground, type SolveOptions } from './focal-solve.js';
 export { applyFocalBackground, type ApplyOptions } from './focal-apply.js';

@@ -5,7 +5,8 @@
  * (calibrated MAG = instrumental + ZP; MAG_APER of the first aperture also gets the aperture correction).
  * The results go into the catalog table's header (WCS cards, ASTR*, MAGZERO, MAGZERR, APCORR).
  */
-import { readRefCatalog } from '../astrometry/refcat.js';
+import { statSync } from 'node:fs';
+import { readRefCatalog, type RefCatalog } from '../astrometry/refcat.js';
 import { celestialWcs } from '../astrometry/wcs.js';
 import { julianEpoch, solveCcdAstrometry, sourcesFromCatalog, writeAstromHeader } from '../astrometry/fit-ccd.js';
 import type { Catalog } from '../catalog/schema.js';
@@ -28,9 +29,20 @@ export interface Calibration {
   apcorr: number;
 }
 
+/** The last reference catalogue read, kept while its file is unchanged (every CCD of a visit reads the same one). */
+let lastRefcat: { key: string; cat: RefCatalog } | undefined;
+export function cachedRefCatalog(file: string): RefCatalog {
+  const st = statSync(file, { throwIfNoEntry: false });
+  const key = st ? `${file}\0${st.size}\0${st.mtimeMs}` : '';
+  if (key && lastRefcat?.key === key) return lastRefcat.cat;
+  const cat = readRefCatalog(file);
+  if (key) lastRefcat = { key, cat };
+  return cat;
+}
+
 export function calibrateStep(cat: Catalog, ccd: LoadedCcd, c: Config): Calibration {
   const file = c.REFCAT_NAME as string;
-  const refcat = readRefCatalog(file);
+  const refcat = cachedRefCatalog(file);
   const initial = celestialWcs(ccd.header);
   if (!initial) throw new UserError(`${file}: astrometric calibration needs an approximate WCS in the image header`);
   const mjd = ccd.header.getNumber('MJD-OBS');

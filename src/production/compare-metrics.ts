@@ -164,7 +164,7 @@ export interface EdgeStep {
 export interface EdgeSamplesOptions {
   /** samples per CCD edge (default 16) */
   perEdge?: number;
-  /** widest gap between CCDs searched (mm, default 5) */
+  /** widest gap between CCDs searched (mm, default 50: scaled simulated cameras keep the full-size spacing) */
   maxGap?: number;
 }
 
@@ -174,7 +174,7 @@ export interface EdgeSamplesOptions {
  */
 export function facingEdgePairs(camera: Camera, opts: EdgeSamplesOptions = {}): { a: DetectorGeom; b: DetectorGeom; pa: [number, number]; pb: [number, number] }[] {
   const K = opts.perEdge ?? 16;
-  const maxGap = opts.maxGap ?? 5;
+  const maxGap = opts.maxGap ?? 50;
   const dets = camera.detectors;
   const halfDiag = (d: DetectorGeom) => 0.5 * Math.hypot(d.width, d.height) * d.pixelSize;
   const out: { a: DetectorGeom; b: DetectorGeom; pa: [number, number]; pb: [number, number] }[] = [];
@@ -197,7 +197,7 @@ export function facingEdgePairs(camera: Camera, opts: EdgeSamplesOptions = {}): 
         const len = Math.hypot(f1[0] - f0[0], f1[1] - f0[1]);
         const u = [(f1[0] - f0[0]) / len, (f1[1] - f0[1]) / len];
         let hit: { B: DetectorGeom; p: [number, number] } | undefined;
-        for (let t = 0.5 * A.pixelSize; t <= maxGap && !hit; t += 0.05) {
+        for (let t = 0.5 * A.pixelSize, dt = 0.05; t <= maxGap && !hit; t += dt, dt = Math.min(0.5, dt * 1.05)) {
           const fx = f0[0] + u[0] * t;
           const fy = f0[1] + u[1] * t;
           for (const B of near) {

@@ -4,7 +4,11 @@
  * the visit zero point.
  */
 import type { BackgroundModel } from '../background/index.js';
+import { applyFocalBackground, focalBackgroundGrid, mergeFocalBackground, solveFocalBackground, summarizeFocalBackground, type FocalBackground, type FocalBackgroundSummary } from '../background/focal.js';
 import type { DetectorGeom } from '../camera/types.js';
+import { applyVisitCalibration, solveVisitCalibration, visitCalibSummary, type VisitCalibResult, type VisitCalibSummary } from '../astrometry/visit-calibrate.js';
+import type { GatheredSummary } from '../astrometry/visit-solve.js';
+import { readRefCatalog } from '../astrometry/refcat.js';
 import type { Catalog } from '../catalog/schema.js';
 import type { DetectionResult } from '../detect/types.js';
 import type { Header } from '../fits/header.js';
@@ -18,37 +22,30 @@ export type Gather = <S, R>(name: string, summary: S) => Promise<R>;
 type Ctx = SensorContext<VisitJob>;
 export type CcdBackground = ReturnType<typeof backgroundStep>;
 
-export interface BackgroundSummary {
-  level: number;
-  rms: number;
-  npix: number;
+/**
+ * Focal-plane background: every CCD's mesh statistics binned in focal-plane superpixels (gather 'background'),
+ * one surface + per-CCD offsets + residual grid for the visit, evaluated back on each CCD's mesh grid.
+ * A CCD outside the frame (no WCS in its header) keeps its own background.
+ */
+export async function visitBackground(ctx: Ctx, gather: Gather, local: CcdBackground, geom: DetectorGeom | undefined): Promise<CcdBackground> {
+  const frame = ctx.config.frame;
+  const summary = frame && geom ? summarizeFocalBackground(local.model, geom, focalBackgroundGrid(frame.camera)) : null;
+  const fb = await gather<FocalBackgroundSummary | null, FocalBackground | null>('background', summary);
+  if (!fb || !geom) return local;
+  const model = await ctx.step('background.visit', () => applyFocalBackground(local.model, geom, fb));
+  return { ...local, model, globalBackground: model.globalBackground };
 }
 
-export interface VisitBackground {
-  level: number;
-  rms: number;
-  ccds: number;
-}
-
-const backgroundReducer: Reducer<BackgroundSummary, VisitBackground> = (summaries) => {
-  let sum = 0;
-  let npix = 0;
-  const rms: number[] = [];
-  for (const { summary } of summaries) {
-    if (isFailed(summary)) continue;
-    sum += summary.level * summary.npix;
-    npix += summary.npix;
-    rms.push(summary.rms);
-  }
-  rms.sort((a, b) => a - b);
-  const m = rms.length;
-  return { level: npix ? sum / npix : NaN, rms: m ? (m % 2 ? rms[(m - 1) / 2] : 0.5 * (rms[m / 2 - 1] + rms[m / 2])) : NaN, ccds: m };
+/** The central background fit (failed CCDs and CCDs outside the frame are left out). */
+export const backgroundReducer: Reducer<FocalBackgroundSummary | null, FocalBackground | null, VisitJob> = (summaries, _visit, job) => {
+  if (!job.frame) return null;
+  const parts = [...summaries]
+    .sort((a, b) => a.detector - b.detector)
+    .map((s) => s.summary)
+    .filter((s): s is FocalBackgroundSummary => s !== null && !isFailed(s));
+  if (!parts.length) return null;
+  return solveFocalBackground(mergeFocalBackground(parts), focalBackgroundGrid(job.frame.camera));
 };
-
-export async function visitBackground(_ctx: Ctx, gather: Gather, local: CcdBackground, _geom: DetectorGeom | undefined): Promise<CcdBackground> {
-  await gather<BackgroundSummary, VisitBackground>('background', { level: local.globalBackground, rms: local.globalRms, npix: local.model.width * local.model.height });
-  return local;
-}
 
 export interface VisitPsfInput {
   measured: Catalog;
@@ -71,6 +68,7 @@ export async function visitPsf(ctx: Ctx, _gather: Gather, i: VisitPsfInput): Pro
 }
 
 export interface VisitCalibrateInput {
+  /** the catalog with instrumental magnitudes (MAG_ZEROPOINT) */
   catalog: Catalog;
   header: Header;
   geom: DetectorGeom | undefined;
@@ -78,12 +76,39 @@ export interface VisitCalibrateInput {
   height: number;
 }
 
-export async function visitCalibrate(ctx: Ctx, _gather: Gather, i: VisitCalibrateInput): Promise<Calibration> {
+/**
+ * Astrometry and photometric calibration of the whole visit (gather 'calibrate'): each CCD posts its bright
+ * sources in focal-plane mm with their photometry; one pattern match and one focal-plane polynomial fit (with
+ * per-CCD affine terms where significant), one zero point and aperture correction; each CCD gets its TAN-SIP WCS.
+ * A CCD outside the frame calibrates alone, as quick mode does.
+ */
+export async function visitCalibrate(ctx: Ctx, gather: Gather, i: VisitCalibrateInput): Promise<Calibration> {
   const c = ctx.config.config;
-  const ccd = { header: i.header, image: { width: i.width, height: i.height } } as LoadedCcd;
-  return ctx.step('calibrate', () => calibrateStep(i.catalog, ccd, c));
+  const geom = i.geom;
+  const result = await gather<VisitCalibSummary | null, VisitCalibResult | null>('calibrate', ctx.config.frame && geom ? visitCalibSummary(i.catalog, geom) : null);
+  if (!result || !geom) {
+    const ccd = { header: i.header, image: { width: i.width, height: i.height } } as LoadedCcd;
+    return ctx.step('calibrate', () => calibrateStep(i.catalog, ccd, c));
+  }
+  return ctx.step('calibrate.visit', () => {
+    const { wcs: _wcs, zeroPointErr, apcorr, ...r } = applyVisitCalibration(i.catalog, geom, result, c.MAG_ZEROPOINT as number);
+    return { ...r, zeroPointErr, apcorr };
+  });
 }
+
+/** The central astrometric and photometric fit of the visit. */
+export const calibrateReducer: Reducer<VisitCalibSummary | null, VisitCalibResult | null, VisitJob> = (summaries, _visit, job) => {
+  const file = job.config.REFCAT_NAME as string;
+  if (!job.frame || !file) return null;
+  const usable = summaries.filter((s) => s.summary !== null) as GatheredSummary<VisitCalibSummary>[];
+  if (!usable.some((s) => !isFailed(s.summary))) return null;
+  return solveVisitCalibration(usable, job.frame.camera, job.frame.pointing, readRefCatalog(file), {
+    ...(job.epoch !== undefined ? { epoch: job.epoch } : {}),
+    maxRms: job.config.ASTROM_MAXRMS as number,
+  });
+};
 
 export const VISIT_REDUCERS: Record<string, Reducer<any, any, VisitJob>> = {
   background: backgroundReducer,
+  calibrate: calibrateReducer,
 };

@@ -34,6 +34,8 @@ export interface VisitJob {
   params?: string;
   /** the focal plane from the raw headers (absent when no CCD has a celestial WCS: no joint fits then) */
   frame?: { camera: Camera; pointing: Pointing };
+  /** Julian epoch of the exposure (MJD-OBS of the first raw header), for reference-catalogue proper motions */
+  epoch?: number;
 }
 
 export interface CcdOutput {

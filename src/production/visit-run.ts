@@ -19,6 +19,8 @@ import { UserError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { Repo } from './repo.js';
 import { cameraFromHdus } from '../camera/from-wcs.js';
+import { julianEpoch } from '../astrometry/fit-ccd.js';
+import { loadHeader } from '../pipeline/load.js';
 import { visitPipeline, type CcdOutput, type VisitJob } from './visit-pipeline.js';
 import { vectorSizes } from '../pipeline/ccd.js';
 import { readTable } from '../fits/table-read.js';
@@ -82,7 +84,14 @@ export function buildJob(repo: Repo, visit: string, config: Config, detectors?: 
   } catch {
     frame = undefined;
   }
-  return { visit, raws: out, config, outDir: repo.outDir(visit), params, ...(frame ? { frame } : {}) };
+  let epoch: number | undefined;
+  try {
+    const mjd = raws.length ? loadHeader({ image: { file: raws[0].file, hdu: raws[0].hdu } }).getNumber('MJD-OBS') : undefined;
+    if (mjd !== undefined && Number.isFinite(mjd)) epoch = julianEpoch(mjd);
+  } catch {
+    epoch = undefined;
+  }
+  return { visit, raws: out, config, outDir: repo.outDir(visit), params, ...(frame ? { frame } : {}), ...(epoch !== undefined ? { epoch } : {}) };
 }
 
 /** The state directory of a job: keyed by everything that determines the results. */

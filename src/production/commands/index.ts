@@ -5,7 +5,8 @@ import { visitCommand } from './visit.js';
 import { freezeCommand, rerunCommand, statusCommand } from './state.js';
 import { simulateCommand } from './simulate.js';
 import { slurmReduceCommand, slurmTaskCommand } from './slurm-task.js';
+import { compareCommand } from './compare.js';
 
 export type CommandFactory = (setExit: (code: number) => void) => CommandModule<any, any>;
 
-export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand, simulateCommand, slurmTaskCommand, slurmReduceCommand];
+export const COMMANDS: CommandFactory[] = [ingestCommand, visitCommand, statusCommand, rerunCommand, freezeCommand, simulateCommand, compareCommand, slurmTaskCommand, slurmReduceCommand];
