@@ -15,7 +15,7 @@ import type { PipelineDef, SensorContext } from './sensor.js';
 import { loadCcd, type CcdInput, type LoadedCcd } from './load.js';
 import { calibrateStep, type Calibration } from './calibrate.js';
 import { fitPsfCcd, starsOf } from '../psf/fit.js';
-import { reserveResiduals } from '../psf/validate.js';
+import { reserveResiduals, type ReserveResiduals } from '../psf/validate.js';
 import type { PsfModel } from '../psf/model.js';
 
 export interface CcdJob {
@@ -216,7 +216,12 @@ export function psfReserveStats(model: PsfModel | undefined, cat: Catalog, det: 
   for (let i = 0; i < star.length; i++) if (star[i] === 2) rows.push(i);
   if (!rows.length) return { n: 0, size: NaN };
   const input = { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: det.segmentation, catalog: cat };
-  const r = reserveResiduals(model, starsOf(input, rows));
+  return reserveSummary(reserveResiduals(model, starsOf(input, rows)));
+}
+
+/** Stars measured and the robust rms of the size residual (sqrt(median^2 + scatter^2)) of reserve-star residuals. */
+export function reserveSummary(r: ReserveResiduals | undefined): { n: number; size: number } {
+  if (!r) return { n: 0, size: NaN };
   const s = r.stats.size;
   return { n: r.n, size: Math.hypot(s.median, s.scatter) };
 }

@@ -249,3 +249,19 @@ export function backgroundSteps(
     return { a: p.a.id, b: p.b.id, step: (ea - eb) / sigma };
   });
 }
+
+/**
+ * PSF model size against truth: per source with SNR > minSnr, FWHMPSF_IMAGE (the model's FWHM at the source, from
+ * its moments) over the true (Moffat) FWHM there. The two FWHM definitions differ by a constant factor, so callers
+ * compare these ratios after dividing by their visit-wide median.
+ */
+export function psfFwhmRatios(cat: Catalog, trueFwhm: (x1: number, y1: number) => number, minSnr = 10): number[] {
+  const f = cat.FWHMPSF_IMAGE;
+  if (!f) return [];
+  const d: number[] = [];
+  for (let i = 0; i < f.length; i++) {
+    if (!(snrOf(cat, i) > minSnr) || !(f[i] > 0)) continue;
+    d.push(f[i] / trueFwhm(cat.XWIN_IMAGE[i], cat.YWIN_IMAGE[i]));
+  }
+  return d;
+}

@@ -19,10 +19,10 @@ import { loadHeader, type CcdInput } from '../pipeline/load.js';
 import type { PipelineDef, SensorContext } from '../pipeline/sensor.js';
 import { runSingle } from '../pipeline/single.js';
 import { FsStore } from '../pipeline/store.js';
-import { loadVisitTruth, truePixelToSky, trueBackgroundAt, trueZeroPoint } from '../sim/visit-truth.js';
+import { loadVisitTruth, truePixelToSky, trueBackgroundAt, truePsfAt, trueZeroPoint } from '../sim/visit-truth.js';
 import type { VisitModel } from '../sim/visit-model.js';
 import { UserError } from '../util/errors.js';
-import { astrometryVsReference, backgroundSteps, compareDetections, median, rms, wcsVsTruth, type BackgroundMesh } from './compare-metrics.js';
+import { astrometryVsReference, backgroundSteps, compareDetections, median, psfFwhmRatios, rms, wcsVsTruth, type BackgroundMesh } from './compare-metrics.js';
 import type { Repo } from './repo.js';
 import { runVisitJob, type VisitRunOptions } from './visit-run.js';
 import { ccdCatalogPath, type CcdOutput, type VisitJob } from './visit-pipeline.js';
@@ -108,6 +108,12 @@ export interface CompareRow {
   psfReserve: number;
   psfSizeQuick: number;
   psfSizeProd: number;
+  /**
+   * simulated visits: rms relative error of the model FWHM at the sources (SNR > 10) against the true FWHM, after
+   * dividing by the mode's visit-wide median ratio (the moment FWHM of a Moffat differs from its FWHM by a constant)
+   */
+  psfTruthQuick: number;
+  psfTruthProd: number;
   /** rms background step (units of sky noise) on this CCD's edges, against truth when simulated */
   bgStepQuick: number;
   bgStepProd: number;
@@ -128,6 +134,16 @@ export interface CompareResult {
     quickAstromFailures: number;
     bgStepQuick: number;
     bgStepProd: number;
+    /** PSF size residuals (reserve stars: median over CCDs) and FWHM errors against truth (rms over CCDs); *Sparse: CCDs with < 15 PSF stars */
+    psfSizeQuick: number;
+    psfSizeProd: number;
+    psfTruthQuick: number;
+    psfTruthProd: number;
+    sparsePsfCcds: number;
+    psfSizeQuickSparse: number;
+    psfSizeProdSparse: number;
+    psfTruthQuickSparse: number;
+    psfTruthProdSparse: number;
     zpTruth: number;
     zpProd: number;
     zpQuickScatter: number;
@@ -173,6 +189,14 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
   const stepsQ = steps(quick);
   const stepsP = steps(prod);
   const perCcd = (s: typeof stepsQ, d: number) => rms(s.filter((e) => e.a === d || e.b === d).map((e) => e.step));
+  const fwhmRatios = new Map<Catalog, number[]>();
+  if (truth) {
+    for (const d of dets) {
+      for (const c of [quick.get(d)!.catalog, prod.get(d)!.catalog]) fwhmRatios.set(c, psfFwhmRatios(c, (x, y) => truePsfAt(truth, d, x, y).fwhm));
+    }
+  }
+  const scaleQ = median(dets.flatMap((d) => fwhmRatios.get(quick.get(d)!.catalog) ?? []));
+  const scaleP = median(dets.flatMap((d) => fwhmRatios.get(prod.get(d)!.catalog) ?? []));
   const rows: CompareRow[] = dets.map((d) => {
     const q = quick.get(d)!;
     const p = prod.get(d)!;
@@ -180,6 +204,7 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
     const raw = job.raws[String(d)];
     const tr = (w: Wcs | undefined) => (truth && w ? wcsVsTruth(w, raw.width, raw.height, (x, y) => truePixelToSky(truth, d, x, y)) : NaN);
     const vsRef = (c: Catalog) => (ref ? astrometryVsReference(c, ref).rmsMas : NaN);
+    const psfTruth = (c: Catalog, scale: number) => rms((fwhmRatios.get(c) ?? []).map((v) => v / scale - 1));
     return {
       detector: d,
       nQuick: agree.nA,
@@ -196,6 +221,8 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
       psfReserve: q.psf.n,
       psfSizeQuick: q.psf.size,
       psfSizeProd: p.psf.size,
+      psfTruthQuick: psfTruth(q.catalog, scaleQ),
+      psfTruthProd: psfTruth(p.catalog, scaleP),
       bgStepQuick: perCcd(stepsQ, d),
       bgStepProd: perCcd(stepsP, d),
       zpQuick: q.zeroPoint,
@@ -211,6 +238,7 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
   }
   const zq = rows.map((r) => r.zpQuick).filter(Number.isFinite);
   const zqMed = median(zq);
+  const sparse = rows.filter((r) => r.psfStars < 15);
   return {
     visit: job.visit,
     simulated: !!truth,
@@ -224,6 +252,15 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
       quickAstromFailures: rows.filter((r) => r.quickAstromFailed).length,
       bgStepQuick: rms(stepsQ.map((e) => e.step)),
       bgStepProd: rms(stepsP.map((e) => e.step)),
+      psfSizeQuick: median(rows.map((r) => r.psfSizeQuick)),
+      psfSizeProd: median(rows.map((r) => r.psfSizeProd)),
+      psfTruthQuick: rms(rows.map((r) => r.psfTruthQuick)),
+      psfTruthProd: rms(rows.map((r) => r.psfTruthProd)),
+      sparsePsfCcds: sparse.length,
+      psfSizeQuickSparse: median(sparse.map((r) => r.psfSizeQuick)),
+      psfSizeProdSparse: median(sparse.map((r) => r.psfSizeProd)),
+      psfTruthQuickSparse: rms(sparse.map((r) => r.psfTruthQuick)),
+      psfTruthProdSparse: rms(sparse.map((r) => r.psfTruthProd)),
       zpTruth: truth ? trueZeroPoint(truth) : NaN,
       zpProd: median(rows.map((r) => r.zpProd)),
       zpQuickScatter: zq.length > 1 ? Math.sqrt(zq.reduce((s, z) => s + (z - zqMed) ** 2, 0) / (zq.length - 1)) : NaN,
@@ -239,7 +276,9 @@ export function formatCompare(r: CompareResult): string {
   const head =
     ' det  nQ>10  nP>10 match  apRatio  nRef  astQ/mas  astP/mas' +
     (r.simulated ? ' truQ/mas truP/mas' : '') +
-    ' nPsf nRes  psfQ   psfP  bgQ/sig bgP/sig    zpQ      zpP';
+    ' nPsf nRes  psfQ   psfP' +
+    (r.simulated ? ' fwhmQ  fwhmP' : '') +
+    '  bgQ/sig bgP/sig    zpQ      zpP';
   const lines = [head];
   for (const x of r.rows) {
     lines.push(
@@ -256,6 +295,7 @@ export function formatCompare(r: CompareResult): string {
         String(x.psfReserve).padStart(5) +
         f(x.psfSizeQuick, 4, 7) +
         f(x.psfSizeProd, 4, 7) +
+        (r.simulated ? f(x.psfTruthQuick, 4, 7) + f(x.psfTruthProd, 4, 7) : '') +
         f(x.bgStepQuick, 3, 8) +
         f(x.bgStepProd, 3, 8) +
         f(x.zpQuick, 4, 9) +
@@ -269,6 +309,8 @@ export function formatCompare(r: CompareResult): string {
     `visit ${r.visit}: ${o.ccds} CCD(s)`,
     `  detections SNR>10 matched quick<->prod: ${f(100 * o.matched, 2, 0)}%   median aperture-flux ratio prod/quick: ${f(o.apertureRatio, 5, 0)}`,
     `  astrometry vs truth (rms per axis): quick ${f(o.astromTruthQuick, 1, 0)} mas, prod ${f(o.astromTruthProd, 1, 0)} mas; quick failed on ${o.quickAstromFailures} CCD(s)`,
+    `  PSF size residual on reserve stars (median over CCDs): quick ${f(o.psfSizeQuick, 4, 0)}, prod ${f(o.psfSizeProd, 4, 0)}; on the ${o.sparsePsfCcds} CCD(s) with < 15 PSF stars: quick ${f(o.psfSizeQuickSparse, 4, 0)}, prod ${f(o.psfSizeProdSparse, 4, 0)}` +
+      (r.simulated ? `\n  PSF FWHM vs truth (rms relative, visit scale removed): quick ${f(o.psfTruthQuick, 4, 0)}, prod ${f(o.psfTruthProd, 4, 0)}; CCDs with < 15 PSF stars: quick ${f(o.psfTruthQuickSparse, 4, 0)}, prod ${f(o.psfTruthProdSparse, 4, 0)}` : ''),
     `  background step at CCD edges (rms, sky sigma${r.simulated ? ', against truth' : ''}): quick ${f(o.bgStepQuick, 3, 0)}, prod ${f(o.bgStepProd, 3, 0)}`,
     `  zero point: prod ${f(o.zpProd, 4, 0)}${r.simulated ? ` (truth ${f(o.zpTruth, 4, 0)}, diff ${f(o.zpProd - o.zpTruth, 4, 0)})` : ''}; quick per-CCD median ${f(o.zpQuickMedian, 4, 0)}, scatter ${f(o.zpQuickScatter, 4, 0)} mag`,
   );

@@ -13,9 +13,12 @@ import type { Catalog } from '../catalog/schema.js';
 import type { DetectionResult } from '../detect/types.js';
 import type { Header } from '../fits/header.js';
 import { calibrateStep, type Calibration } from '../pipeline/calibrate.js';
-import { psfReserveStats, psfStep, type backgroundStep, type Maps, type PsfStepResult } from '../pipeline/ccd.js';
+import { psfReserveStats, psfStep, reserveSummary, type backgroundStep, type Maps, type PsfStepResult } from '../pipeline/ccd.js';
+import { focalAccumulate, focalFinish, focalSelect, reduceFocalGeometry, reduceFocalModel, type FocalCcd, type FocalFwhmSummary, type FocalGeometryResult, type FocalModelResult } from '../psf/focal.js';
+import type { PsfSummary } from '../psf/accumulate.js';
+import type { PsfModel } from '../psf/model.js';
 import type { LoadedCcd } from '../pipeline/load.js';
-import { isFailed, type Reducer, type SensorContext } from '../pipeline/sensor.js';
+import { isFailed, type Failed, type Reducer, type SensorContext } from '../pipeline/sensor.js';
 import type { VisitJob } from './visit-pipeline.js';
 
 export type Gather = <S, R>(name: string, summary: S) => Promise<R>;
@@ -53,19 +56,77 @@ export interface VisitPsfInput {
   bg: CcdBackground;
   geom: DetectorGeom | undefined;
   pixels: (model: BackgroundModel) => { ccd: LoadedCcd; maps: Maps };
+  width: number;
+  height: number;
 }
 
 export type VisitPsfResult = Omit<PsfStepResult, 'model'> & { reserve: { n: number; size: number } };
 
-export async function visitPsf(ctx: Ctx, _gather: Gather, i: VisitPsfInput): Promise<VisitPsfResult> {
+/** Gathers of the focal-plane PSF: geometry, then accumulation passes (the first without a prior). */
+const PSF_PASSES = ['psf.pass0', 'psf.pass1'] as const;
+
+/**
+ * The focal-plane PSF (src/psf/focal.ts): every CCD selects its stars as quick mode does (same reserve set) and
+ * posts its FWHM (gather 'psf.fwhm' -> one model geometry and stellar locus), then accumulates its stars in the
+ * focal-plane frame (gathers 'psf.pass0', 'psf.pass1': one model, polynomial in focal-plane position, refined
+ * with the first pass's model as prior); finally PSF photometry with the visit model re-expressed in CCD pixels.
+ * A CCD outside the frame fits its own PSF, as quick mode does.
+ */
+export async function visitPsf(ctx: Ctx, gather: Gather, i: VisitPsfInput): Promise<VisitPsfResult> {
   const c = ctx.config.config;
-  return ctx.step('psf', () => {
+  const geom = i.geom;
+  const own = () =>
+    ctx.step('psf', () => {
+      const { ccd, maps } = i.pixels(i.bg.model);
+      const r = psfStep(i.measured, i.det, maps, ccd, c, ctx.detector);
+      const reserve = psfReserveStats(r.model, { ...i.measured, ...r.columns }, i.det, maps, ccd);
+      return { columns: r.columns, problem: r.problem, fwhm: r.fwhm, nStars: r.nStars, reserve };
+    });
+  if (!ctx.config.frame) return own();
+  const focalCcd = (): FocalCcd => {
     const { ccd, maps } = i.pixels(i.bg.model);
-    const r = psfStep(i.measured, i.det, maps, ccd, c, ctx.detector);
-    const reserve = psfReserveStats(r.model, { ...i.measured, ...r.columns }, i.det, maps, ccd);
-    return { columns: r.columns, problem: r.problem, fwhm: r.fwhm, nStars: r.nStars, reserve };
+    return { detector: geom!, input: { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: i.det.segmentation, catalog: i.measured } };
+  };
+  // star selection needs the catalog only, not pixels
+  const sel = geom
+    ? await ctx.step('psf.select', () => {
+        const image = { width: i.width, height: i.height, data: new Float32Array(0) };
+        return focalSelect({ detector: geom, input: { image, rms: 0, gain: 0, catalog: i.measured } });
+      })
+    : undefined;
+  const geo = await gather<FocalFwhmSummary | null, FocalGeometryResult>('psf.fwhm', sel?.summary ?? null);
+  let visit: FocalModelResult = { problem: geo.problem };
+  let status: Uint8Array | undefined;
+  if (geo.geometry) {
+    let prior: PsfModel | undefined;
+    for (const [pass, name] of PSF_PASSES.entries()) {
+      const acc = sel ? await ctx.step(`psf.accumulate${pass}`, () => focalAccumulate(focalCcd(), sel.selection, geo, prior)) : undefined;
+      const res = await gather<PsfSummary | null, FocalModelResult>(name, acc?.summary ?? null);
+      if (!res.model) {
+        // keep the previous pass's model when a refining pass fails
+        if (!prior) visit = res;
+        break;
+      }
+      status = acc?.status;
+      visit = res;
+      prior = res.model;
+    }
+  }
+  if (!sel) return own();
+  return ctx.step('psf', () => {
+    const r = focalFinish(focalCcd(), sel.selection, visit, status, { magZeropoint: c.MAG_ZEROPOINT as number });
+    return { columns: { ...r.columns }, problem: r.problem, fwhm: r.fwhm, nStars: sel.summary.nStars, reserve: reserveSummary(r.reserve) };
   });
 }
+
+const withoutNull = <S>(summaries: ReadonlyArray<{ detector: number; summary: S | null | Failed }>) =>
+  summaries.filter((s): s is { detector: number; summary: S | Failed } => s.summary !== null);
+
+const psfReducers: Record<string, Reducer<any, any, VisitJob>> = {
+  'psf.fwhm': (summaries: ReadonlyArray<{ detector: number; summary: FocalFwhmSummary | null | Failed }>, _v, job) =>
+    job.frame ? reduceFocalGeometry(withoutNull(summaries), job.frame.camera) : { problem: 'no focal plane' },
+  ...Object.fromEntries(PSF_PASSES.map((name) => [name, (summaries: ReadonlyArray<{ detector: number; summary: PsfSummary | null | Failed }>) => reduceFocalModel(withoutNull(summaries))])),
+};
 
 export interface VisitCalibrateInput {
   /** the catalog with instrumental magnitudes (MAG_ZEROPOINT) */
@@ -111,4 +172,5 @@ export const calibrateReducer: Reducer<VisitCalibSummary | null, VisitCalibResul
 export const VISIT_REDUCERS: Record<string, Reducer<any, any, VisitJob>> = {
   background: backgroundReducer,
   calibrate: calibrateReducer,
+  ...psfReducers,
 };

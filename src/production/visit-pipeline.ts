@@ -121,7 +121,7 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     return measureStep(det, px.filteredImage(bg.model), maps, ccd, c, bg);
   });
   // PSF: one model over the focal plane
-  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, det, bg, geom, pixels: (m) => px.subtracted(m) }) : undefined;
+  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, det, bg, geom, pixels: (m) => px.subtracted(m), width: raw.width, height: raw.height }) : undefined;
   const catalog = psf ? { ...measured, ...psf.columns } : measured;
   // astrometry and photometric calibration over the whole visit
   const calib = c.REFCAT_NAME ? await visitCalibrate(ctx, gather, { catalog, header, geom, width: raw.width, height: raw.height }) : undefined;
@@ -142,7 +142,7 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
         // location-independent provenance: a frozen CCD re-run elsewhere writes the same bytes
         INPUT: asciiText(path.basename(raw.input.image.file)),
         INHDU: String(raw.input.image.hdu),
-        CONFIG: asciiText(JSON.stringify(JSON.parse(dumpConfig(c)))),
+        CONFIG: asciiText(JSON.stringify({ ...JSON.parse(dumpConfig(c)), ...(c.REFCAT_NAME ? { REFCAT_NAME: path.basename(c.REFCAT_NAME as string) } : {}) })),
       },
     });
     return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };

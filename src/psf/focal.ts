@@ -15,7 +15,8 @@
  */
 import { focalPlaneRadius, pixelToFocal } from '../camera/geometry.js';
 import type { Camera, DetectorGeom } from '../camera/types.js';
-import { accumulatePsf, reducePsfSummaries, STAR_USED, type PsfSummary } from './accumulate.js';
+import { accumulatePsf, reducePsfSummaries, STAR_OUTLIER, STAR_USED, type PsfSummary } from './accumulate.js';
+import { fitFocalLocus, locusAt, type FocalLocus, type LocusSamples } from './focal-locus.js';
 import { ccdModelFromFocal, detectorDihedral, isIdentity, orientArray, orientPlane, orientPoint, type Dihedral } from './focal-orient.js';
 import { psfGeometry, starsOf, type CcdPsfInput, type PsfCatalogColumns, type PsfFitOptions } from './fit.js';
 import type { PsfGeometry, PsfModel } from './model.js';
@@ -25,10 +26,18 @@ import { selectPsfStars, type StarSelection } from './select.js';
 import { solvePsf } from './solve.js';
 import { reserveResiduals, type ReserveResiduals } from './validate.js';
 
-/** Options of the focal-plane fit: those of fitPsfCcd but the frame; maxDegree defaults to 4. */
+/**
+ * Stars needed for degrees 1..5 of the focal-plane polynomial: stricter than a CCD's above degree 3, since a visit's
+ * stars leave holes (clouds, failed CCDs) where a high degree extrapolates wildly.
+ */
+export const FOCAL_DEGREE_THRESHOLDS: readonly number[] = [10, 30, 100, 600, 1500];
+
+/** Options of the focal-plane fit: those of fitPsfCcd but the frame; maxDegree defaults to 4, degreeThresholds to FOCAL_DEGREE_THRESHOLDS. */
 export type FocalPsfOptions = Omit<PsfFitOptions, 'frame'> & {
   /** quantile of the per-CCD FWHM estimates that sets the model size (default 0.9: room for the widest PSFs) */
   sizeQuantile?: number;
+  /** leave out of the fit the stars off the visit's stellar locus (focal-locus.ts; default true) */
+  locusClip?: boolean;
 };
 
 /** One CCD of the visit: its geometry and the inputs of fitPsfCcd (positions 1-based XWIN_IMAGE, YWIN_IMAGE). */
@@ -37,15 +46,18 @@ export interface FocalCcd {
   input: CcdPsfInput;
 }
 
-/** Phase-0 gather summary of a CCD. */
+/** Phase-0 gather summary of a CCD: FWHM estimate, star count and (at most 500 of) its stars for the locus. */
 export interface FocalFwhmSummary {
   fwhm: number;
   nStars: number;
+  locus: LocusSamples;
 }
 
-/** Result of the geometry reducer: the shared geometry, or why there is none. */
+/** Result of the geometry reducer: the shared geometry (and stellar locus), or why there is none. */
 export interface FocalGeometryResult {
   geometry?: PsfGeometry;
+  /** absent when clipping is off or there are too few stars for it */
+  locus?: FocalLocus;
   problem?: string;
 }
 
@@ -60,8 +72,19 @@ export type GatherEntry<S> = { detector: number; summary: S | { failed: true; me
 /** Phase 0: PSF star selection of a CCD, exactly as quick mode's (reserve seeded by the detector id). */
 export function focalSelect(ccd: FocalCcd, opts: FocalPsfOptions = {}): { selection: StarSelection; summary: FocalFwhmSummary } {
   const { width, height } = ccd.input.image;
-  const selection = selectPsfStars(ccd.input.catalog, width, height, { ...opts.select, seed: ccd.detector.id });
-  return { selection, summary: { fwhm: selection.fwhm, nStars: selection.stars.length } };
+  const cat = ccd.input.catalog;
+  const selection = selectPsfStars(cat, width, height, { ...opts.select, seed: ccd.detector.id });
+  const rows = selection.stars;
+  const stride = Math.max(1, Math.ceil(rows.length / 500));
+  const m = Math.ceil(rows.length / stride);
+  const locus: LocusSamples = { fx: new Float64Array(m), fy: new Float64Array(m), lnr: new Float64Array(m) };
+  const rw = cat.XWIN_IMAGE.length > 0 ? cat.FLUX_RADIUS.length / cat.XWIN_IMAGE.length : 1;
+  for (let k = 0; k < m; k++) {
+    const i = rows[k * stride];
+    [locus.fx[k], locus.fy[k]] = pixelToFocal(ccd.detector, cat.XWIN_IMAGE[i] - 1, cat.YWIN_IMAGE[i] - 1);
+    locus.lnr[k] = Math.log(cat.FLUX_RADIUS[i * rw]);
+  }
+  return { selection, summary: { fwhm: selection.fwhm, nStars: rows.length, locus } };
 }
 
 /** Phase-0 reducer: one geometry for the visit (size from a quantile of the CCDs' FWHM estimates, focal frame). */
@@ -75,8 +98,24 @@ export function reduceFocalGeometry(entries: ReadonlyArray<GatherEntry<FocalFwhm
   const f = ok.map((s) => s.fwhm).sort((a, b) => a - b);
   const q = Math.min(1, Math.max(0, opts.sizeQuantile ?? 0.9));
   const fwhm = f[Math.round(q * (f.length - 1))];
-  const geometry = psfGeometry(fwhm, focalFrame(focalPlaneRadius(camera)), { ...opts, maxDegree: opts.maxDegree ?? 4 });
-  return { geometry };
+  const frame = focalFrame(focalPlaneRadius(camera));
+  const geometry = psfGeometry(fwhm, frame, { ...opts, maxDegree: opts.maxDegree ?? 4 });
+  const locus = opts.locusClip === false ? undefined : fitFocalLocus(ok.map((s) => s.locus), frame);
+  return { geometry, locus };
+}
+
+/** Per selected star: 1 when on the visit's locus (or without a locus), 0 when it is left out. */
+export function onLocus(ccd: FocalCcd, selection: StarSelection, locus: FocalLocus | undefined): Uint8Array {
+  const rows = selection.stars;
+  const keep = new Uint8Array(rows.length).fill(1);
+  if (!locus) return keep;
+  const cat = ccd.input.catalog;
+  const rw = cat.XWIN_IMAGE.length > 0 ? cat.FLUX_RADIUS.length / cat.XWIN_IMAGE.length : 1;
+  rows.forEach((i, k) => {
+    const [fx, fy] = pixelToFocal(ccd.detector, cat.XWIN_IMAGE[i] - 1, cat.YWIN_IMAGE[i] - 1);
+    keep[k] = Math.abs(Math.log(cat.FLUX_RADIUS[i * rw]) - locusAt(locus, fx, fy)) <= locus.band ? 1 : 0;
+  });
+  return keep;
 }
 
 /** A CCD's stars re-oriented into the reference axes, with focal-plane frame positions. */
@@ -105,15 +144,21 @@ function orientedStars(ccd: FocalCcd, rows: ArrayLike<number>, d: Dihedral) {
 }
 
 /**
- * Phase 1 (and refining passes, with the previous pass's visit model as `prior`): the CCD's non-reserve stars
- * accumulated in the focal-plane frame. The summary goes to the gather; `status` (per selected star) is kept by the
- * CCD for PSF_STAR.
+ * Phase 1 (and refining passes, with the previous pass's visit model as `prior`): the CCD's non-reserve stars on the
+ * visit's locus (`visit` is the geometry reducer's result) accumulated in the focal-plane frame. The summary goes to
+ * the gather; `status` (per selected star, STAR_OUTLIER for those off the locus) is kept by the CCD for PSF_STAR.
  */
-export function focalAccumulate(ccd: FocalCcd, selection: StarSelection, geometry: PsfGeometry, prior: PsfModel | undefined, opts: FocalPsfOptions = {}): { summary: PsfSummary; status: Uint8Array } {
+export function focalAccumulate(ccd: FocalCcd, selection: StarSelection, visit: FocalGeometryResult, prior: PsfModel | undefined, opts: FocalPsfOptions = {}): { summary: PsfSummary; status: Uint8Array } {
+  if (!visit.geometry) throw new RangeError(visit.problem ?? 'no focal-plane PSF geometry');
   const { d } = detectorDihedral(ccd.detector);
-  const stars = orientedStars(ccd, selection.stars, d);
-  const acc = accumulatePsf(geometry, stars, { prior, accuracy: opts.accuracy, maxChi2: opts.maxChi2, chi2Floor: opts.chi2Floor, maxReplaced: opts.maxReplaced, skyError: opts.skyError });
-  return { summary: acc.summary, status: acc.status };
+  const keep = onLocus(ccd, selection, visit.locus);
+  const rows = selection.stars.filter((_, k) => keep[k] === 1);
+  const stars = orientedStars(ccd, rows, d);
+  const acc = accumulatePsf(visit.geometry, stars, { prior, accuracy: opts.accuracy, maxChi2: opts.maxChi2, chi2Floor: opts.chi2Floor, maxReplaced: opts.maxReplaced, skyError: opts.skyError });
+  const status = new Uint8Array(selection.stars.length).fill(STAR_OUTLIER);
+  let j = 0;
+  for (let k = 0; k < keep.length; k++) if (keep[k] === 1) status[k] = acc.status[j++];
+  return { summary: acc.summary, status };
 }
 
 /** Reducer of an accumulation pass: merge in detector order (failed CCDs skipped) and solve. */
@@ -121,7 +166,7 @@ export function reduceFocalModel(entries: ReadonlyArray<GatherEntry<PsfSummary>>
   const ok = entries.filter((e) => !('failed' in e.summary));
   if (ok.length === 0) return { problem: 'no PSF summaries' };
   try {
-    return { model: solvePsf(reducePsfSummaries(ok as { detector: number; summary: PsfSummary }[]), { degree: opts.degree, degreeThresholds: opts.degreeThresholds }) };
+    return { model: solvePsf(reducePsfSummaries(ok as { detector: number; summary: PsfSummary }[]), { degree: opts.degree, degreeThresholds: opts.degreeThresholds ?? FOCAL_DEGREE_THRESHOLDS }) };
   } catch (e) {
     if (e instanceof RangeError) return { problem: e.message };
     throw e;
@@ -172,6 +217,7 @@ export function focalFinish(ccd: FocalCcd, selection: StarSelection, visit: Foca
 /** Everything fitVisitPsf produced. */
 export interface VisitPsfResult {
   geometry?: PsfGeometry;
+  locus?: FocalLocus;
   /** the visit model (focal-plane frame, reference axes) */
   model?: PsfModel;
   problem?: string;
@@ -194,7 +240,7 @@ export function fitVisitPsf(ccds: readonly FocalCcd[], camera: Camera, opts: Foc
     const passes = 1 + (opts.refine ?? 1);
     let prior: PsfModel | undefined;
     for (let pass = 0; pass < passes; pass++) {
-      const acc = ccds.map((c, i) => focalAccumulate(c, selections[i], geo.geometry!, prior, opts));
+      const acc = ccds.map((c, i) => focalAccumulate(c, selections[i], geo, prior, opts));
       summaries.push(acc.map((a) => a.summary));
       const next = reduceFocalModel(acc.map((a, i) => ({ detector: ccds[i].detector.id, summary: a.summary })), opts);
       if (!next.model) {
@@ -208,5 +254,5 @@ export function fitVisitPsf(ccds: readonly FocalCcd[], camera: Camera, opts: Foc
     }
   }
   const out = ccds.map((c, i) => focalFinish(c, selections[i], visit, status[i], opts));
-  return { geometry: geo.geometry, model: visit.model, problem: visit.problem, ccds: out, summaries, selections };
+  return { geometry: geo.geometry, locus: geo.locus, model: visit.model, problem: visit.problem, ccds: out, summaries, selections };
 }
