@@ -171,10 +171,11 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
  */
 export const BYTES_PER_PIXEL = 48;
 /**
- * Suspended at a gather a CCD holds its catalog (~120 columns): about 0.1 byte per CCD pixel at LSSTCam depth
- * (1 object / 7000 px), 0.6 in dense fields (1 / 1000 px). bench/prod: 189 suspended 4k CCDs add ~0.7 GB.
+ * Suspended at a gather a CCD holds its detections (the int32 segmentation map, which the PSF passes need for
+ * masking neighbours: 4 bytes per pixel) and its catalog (~120 columns: about 0.1 byte per CCD pixel at LSSTCam
+ * depth, 0.6 in dense fields); images are released before every gather.
  */
-export const SUSPENDED_BYTES_PER_PIXEL = 0.25;
+export const SUSPENDED_BYTES_PER_PIXEL = 4.25;
 
 export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
   name: 'visit',
