@@ -103,7 +103,8 @@ export function starsOf(input: CcdPsfInput, rows: ArrayLike<number>): PsfStarsIn
   return { image: input.image, rms: input.rms, gain: input.gain, mask: input.mask, segmentation: input.segmentation, x, y, fx, fy, labels };
 }
 
-function failedColumns(n: number): PsfCatalogColumns {
+/** PSF columns of n rows when there is no model: NaN fluxes, MAG 99, FLAGS_PSF failed. */
+export function failedColumns(n: number): PsfCatalogColumns {
   const f32 = () => new Float32Array(n).fill(NaN);
   const f64 = () => new Float64Array(n).fill(NaN);
   return {

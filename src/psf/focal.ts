@@ -18,9 +18,9 @@ import type { Camera, DetectorGeom } from '../camera/types.js';
 import { accumulatePsf, reducePsfSummaries, STAR_OUTLIER, STAR_USED, type PsfSummary } from './accumulate.js';
 import { fitFocalLocus, locusAt, type FocalLocus, type LocusSamples } from './focal-locus.js';
 import { ccdModelFromFocal, detectorDihedral, isIdentity, orientArray, orientPlane, orientPoint, type Dihedral } from './focal-orient.js';
-import { psfGeometry, starsOf, type CcdPsfInput, type PsfCatalogColumns, type PsfFitOptions } from './fit.js';
+import { failedColumns, psfGeometry, starsOf, type CcdPsfInput, type PsfCatalogColumns, type PsfFitOptions } from './fit.js';
 import type { PsfGeometry, PsfModel } from './model.js';
-import { psfPhotometry, PSF_FLAG } from './photometry.js';
+import { psfPhotometry } from './photometry.js';
 import { focalFrame } from './poly.js';
 import { selectPsfStars, type StarSelection } from './select.js';
 import { solvePsf } from './solve.js';
@@ -184,16 +184,6 @@ export interface FocalCcdResult {
   reserve?: ReserveResiduals;
   /** residual rotation (degrees) of the CCD's axes ignored by the dihedral re-orientation */
   residualRotation: number;
-}
-
-function failedColumns(n: number): PsfCatalogColumns {
-  const f32 = () => new Float32Array(n).fill(NaN);
-  const f64 = () => new Float64Array(n).fill(NaN);
-  return {
-    FLUX_PSF: f32(), FLUXERR_PSF: f32(), MAG_PSF: new Float32Array(n).fill(99), MAGERR_PSF: new Float32Array(n).fill(99),
-    CHI2_PSF: f32(), SPREAD_MODEL: f32(), SPREADERR_MODEL: f32(), FWHMPSF_IMAGE: f32(),
-    X2PSF_IMAGE: f64(), Y2PSF_IMAGE: f64(), XYPSF_IMAGE: f64(), FLAGS_PSF: new Int32Array(n).fill(PSF_FLAG.FAILED), PSF_STAR: new Int32Array(n),
-  };
 }
 
 /**
