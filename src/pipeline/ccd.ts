@@ -197,7 +197,7 @@ export interface PsfStepResult {
 }
 
 /** PSF model of the CCD (its stars, polynomial in CCD pixels) and PSF photometry of every source. */
-export function psfStep(cat: Catalog, det: DetectionResult, maps: Maps, ccd: LoadedCcd, c: Config, detector: number): PsfStepResult {
+export function psfStep(cat: Catalog, det: Pick<DetectionResult, 'segmentation'>, maps: Maps, ccd: LoadedCcd, c: Config, detector: number): PsfStepResult {
   const r = fitPsfCcd(
     { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: det.segmentation, catalog: cat },
     { magZeropoint: cfgNum(c, 'MAG_ZEROPOINT'), select: { seed: detector } },
@@ -209,7 +209,7 @@ export function psfStep(cat: Catalog, det: DetectionResult, maps: Maps, ccd: Loa
  * Reserve-star validation of a PSF model on this CCD (rows with PSF_STAR == 2): stars measured and the robust rms
  * of their size residual (sqrt(median^2 + scatter^2) of sigma_star / sigma_model - 1, see psf/validate.ts).
  */
-export function psfReserveStats(model: PsfModel | undefined, cat: Catalog, det: DetectionResult, maps: Maps, ccd: LoadedCcd): { n: number; size: number } {
+export function psfReserveStats(model: PsfModel | undefined, cat: Catalog, det: Pick<DetectionResult, 'segmentation'>, maps: Maps, ccd: LoadedCcd): { n: number; size: number } {
   const star = cat.PSF_STAR;
   if (!model || !star) return { n: 0, size: NaN };
   const rows: number[] = [];

@@ -52,7 +52,8 @@ export const backgroundReducer: Reducer<FocalBackgroundSummary | null, FocalBack
 
 export interface VisitPsfInput {
   measured: Catalog;
-  det: DetectionResult;
+  /** the detection's segmentation map (neighbours are masked in PSF stamps) */
+  det: Pick<DetectionResult, 'segmentation'>;
   bg: CcdBackground;
   geom: DetectorGeom | undefined;
   pixels: (model: BackgroundModel) => { ccd: LoadedCcd; maps: Maps };

@@ -15,6 +15,7 @@ import type { BackgroundMesh } from './compare-metrics.js';
 import { visitBackground, visitCalibrate, visitPsf, VISIT_REDUCERS } from './visit-fits.js';
 import { dumpConfig, type Config } from '../pipeline/config.js';
 import type { PipelineDef, SensorContext } from '../pipeline/sensor.js';
+import type { DetectionResult } from '../detect/types.js';
 import { VERSION } from '../version.js';
 
 export interface VisitRaw {
@@ -112,16 +113,21 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
   // background: the CCD's mesh statistics, then the focal-plane model of the whole visit
   const local = await ctx.step('background', () => backgroundStep(px.raw(), c));
   const bg = await visitBackground(ctx, gather, local, geom);
-  const det = await ctx.step('detect', () => {
+  let det: DetectionResult | undefined = await ctx.step('detect', () => {
     const { ccd, maps } = px.subtracted(bg.model);
     return detectStep(maps, ccd, c, bg.globalRms, (f) => px.keepFiltered(f));
   });
   const measured = await ctx.step('measure', () => {
     const { ccd, maps } = px.subtracted(bg.model);
-    return measureStep(det, px.filteredImage(bg.model), maps, ccd, c, bg);
+    return measureStep(det!, px.filteredImage(bg.model), maps, ccd, c, bg);
   });
+  // past measurement only the segmentation is needed (PSF stamps mask neighbours): a CCD suspended at a gather
+  // must not keep the object pixel lists and the blanking map alive
+  const objects = det.objects.length;
+  const seg = { segmentation: det.segmentation };
+  det = undefined;
   // PSF: one model over the focal plane
-  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, det, bg, geom, pixels: (m) => px.subtracted(m), width: raw.width, height: raw.height }) : undefined;
+  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, det: seg, bg, geom, pixels: (m) => px.subtracted(m), width: raw.width, height: raw.height }) : undefined;
   const catalog = psf ? { ...measured, ...psf.columns } : measured;
   // astrometry and photometric calibration over the whole visit
   const calib = c.REFCAT_NAME ? await visitCalibrate(ctx, gather, { catalog, header, geom, width: raw.width, height: raw.height }) : undefined;
@@ -152,7 +158,7 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     detector: ctx.detector,
     catalog: path.basename(file),
     sha256: written.sha256,
-    objects: det.objects.length,
+    objects,
     background: bg.globalBackground,
     rms: bg.globalRms,
     psfFwhm: psf && !psf.problem ? psf.fwhm : NaN,

@@ -16,7 +16,7 @@ export const compareCommand: CommandFactory = () => ({
       .positional('what', { type: 'string', choices: ['visit'], describe: 'What to compare (visit)' })
       .positional('visit', { type: 'string', describe: 'Visit id' })
       .option('repo', { type: 'string', describe: 'Repository (default $LSST_REPO, then the current directory)' })
-      .option('memory', { type: 'string', default: 'unlimited', describe: 'Memory budget of the production run, e.g. 4GiB' })
+      .option('memory', { type: 'string', default: 'auto', describe: 'Memory budget of the production run, e.g. 4GiB (auto: half the machine, unlimited: never spill)' })
       .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Worker threads of the production run' })
       .option('detectors', { type: 'string', describe: 'Only these detectors, e.g. 0-8,12' })
       .option('config', { alias: 'c', type: 'string', describe: 'Config file: JSON (SExtractor keys) or a SExtractor .sex file' })

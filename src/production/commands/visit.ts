@@ -18,7 +18,7 @@ export const visitCommand: CommandFactory = (setExit) => ({
     y
       .positional('visit', { type: 'string', describe: 'Visit id' })
       .option('repo', { type: 'string', describe: 'Repository (default $LSST_REPO, then the current directory)' })
-      .option('memory', { type: 'string', default: 'unlimited', describe: 'Memory budget for CCD working sets, e.g. 4GiB (spill and replay beyond it)' })
+      .option('memory', { type: 'string', default: 'auto', describe: 'Memory budget for CCD working sets, e.g. 4GiB (spill and replay beyond it; auto: half the machine, unlimited: never spill)' })
       .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Worker threads' })
       .option('detectors', { type: 'string', describe: 'Only these detectors, e.g. 0-8,12' })
       .option('config', { alias: 'c', type: 'string', describe: 'Config file: JSON (SExtractor keys) or a SExtractor .sex file' })
