@@ -52,8 +52,8 @@ export const backgroundReducer: Reducer<FocalBackgroundSummary | null, FocalBack
 
 export interface VisitPsfInput {
   measured: Catalog;
-  /** the detection's segmentation map (neighbours are masked in PSF stamps) */
-  det: Pick<DetectionResult, 'segmentation'>;
+  /** the detection's segmentation map, unpacked on use (neighbours are masked in PSF stamps) */
+  segmentation: () => Int32Array;
   bg: CcdBackground;
   geom: DetectorGeom | undefined;
   pixels: (model: BackgroundModel) => { ccd: LoadedCcd; maps: Maps };
@@ -79,14 +79,15 @@ export async function visitPsf(ctx: Ctx, gather: Gather, i: VisitPsfInput): Prom
   const own = () =>
     ctx.step('psf', () => {
       const { ccd, maps } = i.pixels(i.bg.model);
-      const r = psfStep(i.measured, i.det, maps, ccd, c, ctx.detector);
-      const reserve = psfReserveStats(r.model, { ...i.measured, ...r.columns }, i.det, maps, ccd);
+      const det = { segmentation: i.segmentation() };
+      const r = psfStep(i.measured, det, maps, ccd, c, ctx.detector);
+      const reserve = psfReserveStats(r.model, { ...i.measured, ...r.columns }, det, maps, ccd);
       return { columns: r.columns, problem: r.problem, fwhm: r.fwhm, nStars: r.nStars, reserve };
     });
   if (!ctx.config.frame) return own();
   const focalCcd = (): FocalCcd => {
     const { ccd, maps } = i.pixels(i.bg.model);
-    return { detector: geom!, input: { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: i.det.segmentation, catalog: i.measured } };
+    return { detector: geom!, input: { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: i.segmentation(), catalog: i.measured } };
   };
   // star selection needs the catalog only, not pixels
   const sel = geom

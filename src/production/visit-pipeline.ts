@@ -16,6 +16,7 @@ import { visitBackground, visitCalibrate, visitPsf, VISIT_REDUCERS } from './vis
 import { dumpConfig, type Config } from '../pipeline/config.js';
 import type { PipelineDef, SensorContext } from '../pipeline/sensor.js';
 import type { DetectionResult } from '../detect/types.js';
+import { packLabels, unpackLabels } from '../image/runs.js';
 import { VERSION } from '../version.js';
 
 export interface VisitRaw {
@@ -121,13 +122,13 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     const { ccd, maps } = px.subtracted(bg.model);
     return measureStep(det!, px.filteredImage(bg.model), maps, ccd, c, bg);
   });
-  // past measurement only the segmentation is needed (PSF stamps mask neighbours): a CCD suspended at a gather
-  // must not keep the object pixel lists and the blanking map alive
+  // past measurement only the segmentation is needed (PSF stamps mask neighbours), run-length packed: a CCD
+  // suspended at a gather keeps its catalog and well under a byte per pixel
   const objects = det.objects.length;
-  const seg = { segmentation: det.segmentation };
+  const packed = packLabels(det.segmentation);
   det = undefined;
   // PSF: one model over the focal plane
-  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, det: seg, bg, geom, pixels: (m) => px.subtracted(m), width: raw.width, height: raw.height }) : undefined;
+  const psf = c.PSF_FIT ? await visitPsf(ctx, gather, { measured, segmentation: () => unpackLabels(packed), bg, geom, pixels: (m) => px.subtracted(m), width: raw.width, height: raw.height }) : undefined;
   const catalog = psf ? { ...measured, ...psf.columns } : measured;
   // astrometry and photometric calibration over the whole visit
   const calib = c.REFCAT_NAME ? await visitCalibrate(ctx, gather, { catalog, header, geom, width: raw.width, height: raw.height }) : undefined;
@@ -177,11 +178,11 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
  */
 export const BYTES_PER_PIXEL = 48;
 /**
- * Suspended at a gather a CCD holds its detections (the int32 segmentation map, which the PSF passes need for
- * masking neighbours: 4 bytes per pixel) and its catalog (~120 columns: about 0.1 byte per CCD pixel at LSSTCam
- * depth, 0.6 in dense fields); images are released before every gather.
+ * Suspended at a gather a CCD holds its catalog (~120 columns: about 0.1 byte per CCD pixel at LSSTCam depth, 0.6
+ * in dense fields) and its run-length packed segmentation (well under 0.1 byte per pixel); images are released
+ * before every gather.
  */
-export const SUSPENDED_BYTES_PER_PIXEL = 4.25;
+export const SUSPENDED_BYTES_PER_PIXEL = 0.5;
 
 export const visitPipeline: PipelineDef<VisitJob, CcdOutput> = {
   name: 'visit',
