@@ -30,6 +30,15 @@ describe.each(['lsst-quick', 'lsst-prod'])('%s launcher', (bin) => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/jobs|DETECT_THRESH/);
   });
+  it('rejects a value outside an option\'s choices in one line, before the command runs', () => {
+    // the repository does not exist: had the handler run, it would have said so (or processed a visit)
+    const args = bin === 'lsst-prod' ? ['status', 'exposure', '1', '--repo', '/nonexistent/repo'] : ['/nonexistent/x.fits', '--catalog-type', 'votable'];
+    const r = run(bin, args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(bin === 'lsst-prod' ? /Invalid values: Argument: kind, Given: "exposure", Choices: "visit"/ : /votable/);
+    expect(r.stderr).not.toMatch(/not a repository|no such file/);
+  });
   it('rejects a typo of a command with one line and exit 2', () => {
     const r = run(bin, bin === 'lsst-prod' ? ['vist', '1'] : ['--dump-confg']);
     expect(r.status).toBe(2);

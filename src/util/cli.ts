@@ -82,6 +82,9 @@ export function reportError(prog: string, err: unknown, debug: boolean): number 
   return EXIT.failure;
 }
 
+/** yargs' multi-line messages ("Invalid values:\n  Argument: x, Given: ...") on one line. */
+const oneLine = (msg: string): string => msg.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+
 /**
  * Run a yargs program: usage errors (unknown options, typos of commands, bad values) give one line and exit 2.
  * `build` declares options/commands; handlers report a non-zero exit code through `setExit`.
@@ -111,18 +114,20 @@ export async function runProgram(
         .exitProcess(false)
         .fail((msg, err) => {
           if (err) throw err;
+          // stop here: a usage error must not run the command's handler
           usageError = msg;
+          throw new Error(msg);
         }),
       setExit,
     );
     await y.parseAsync();
     if (usageError) {
-      process.stderr.write(`${prog}: error: ${usageError.split('\n')[0]} (see ${prog} --help)\n`);
+      process.stderr.write(`${prog}: error: ${oneLine(usageError)} (see ${prog} --help)\n`);
       return EXIT.usage;
     }
   } catch (err) {
     if (usageError) {
-      process.stderr.write(`${prog}: error: ${usageError.split('\n')[0]}\n`);
+      process.stderr.write(`${prog}: error: ${oneLine(usageError)} (see ${prog} --help)\n`);
       return EXIT.usage;
     }
     return reportError(prog, err, debug);

@@ -13,7 +13,7 @@ export const compareCommand: CommandFactory = () => ({
   describe: 'Run quick mode on each CCD of a visit and production on the visit; print a comparison per CCD and overall',
   builder: (y) =>
     y
-      .positional('what', { type: 'string', choices: ['visit'], describe: 'What to compare (visit)' })
+      .positional('what', { type: 'string', describe: 'What to compare: visit' })
       .positional('visit', { type: 'string', describe: 'Visit id' })
       .option('repo', { type: 'string', describe: 'Repository (default $LSST_REPO, then the current directory)' })
       .option('memory', { type: 'string', default: 'auto', describe: 'Memory budget of the production run, e.g. 4GiB (auto: half the machine, unlimited: never spill)' })
@@ -27,6 +27,7 @@ export const compareCommand: CommandFactory = () => ({
         return true;
       }),
   handler: async (a) => {
+    if (a.what !== 'visit') throw new UserError(`compare: unknown '${String(a.what)}' (use: lsst-prod compare visit N)`);
     const visit = checkVisit(a.visit, 'visit');
     const repo = Repo.open(a.repo as string | undefined);
     const config = buildConfig(a as Record<string, unknown>);
