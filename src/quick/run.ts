@@ -180,6 +180,7 @@ export async function runQuick(o: QuickOptions): Promise<QuickSummary> {
         jobs.map((job, k) => ({ ext: k + 1, job })),
         o.jobs!,
         () => o.onHduDone?.(++done, hdus.length),
+        ({ ext, job }) => runSingle(ccdPipeline, 'quick', ext, job),
       );
     } catch (e) {
       // errors cross the thread boundary as {name, message}: user-facing ones stay user-facing

@@ -12,15 +12,33 @@ export function spawnWorker(entry: URL, workerData: unknown): Worker {
     : new Worker(entry, { workerData });
 }
 
-export async function runPool<I, O>(entry: URL, tasks: readonly I[], jobs: number, onResult?: (i: number, o: O) => void): Promise<O[]> {
+/**
+ * Run tasks over `jobs` lanes. With `inline`, this thread is one of the lanes (its modules are loaded and its
+ * code already compiled: a worker needs both first), so only jobs - 1 workers are started.
+ */
+export async function runPool<I, O>(entry: URL, tasks: readonly I[], jobs: number, onResult?: (i: number, o: O) => void, inline?: (input: I) => Promise<O>): Promise<O[]> {
   const results: O[] = new Array(tasks.length);
   let next = 0;
   let failure: unknown;
   const n = Math.max(1, Math.min(jobs, tasks.length));
-  const workers = Array.from({ length: n }, () => spawnWorker(entry, { pool: true }));
+  const workers = Array.from({ length: inline ? n - 1 : n }, () => spawnWorker(entry, { pool: true }));
+  const inlineLane = async (): Promise<void> => {
+    while (failure === undefined && next < tasks.length) {
+      const i = next++;
+      try {
+        results[i] = await inline!(tasks[i]);
+        onResult?.(i, results[i]);
+      } catch (e) {
+        failure ??= e;
+      }
+      // let the workers' finished tasks be answered before the next long synchronous task here
+      await new Promise((r) => setImmediate(r));
+    }
+  };
   try {
-    await Promise.all(
-      workers.map(
+    await Promise.all([
+      ...(inline ? [inlineLane()] : []),
+      ...workers.map(
         (w) =>
           new Promise<void>((resolve) => {
             const feed = () => {
@@ -46,7 +64,7 @@ export async function runPool<I, O>(entry: URL, tasks: readonly I[], jobs: numbe
             feed();
           }),
       ),
-    );
+    ]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
