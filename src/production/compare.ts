@@ -10,7 +10,8 @@ import { readRefCatalog, type RefCatalog } from '../astrometry/refcat.js';
 import { celestialWcs, type Wcs } from '../astrometry/wcs.js';
 import type { Catalog } from '../catalog/schema.js';
 import { FitsFile } from '../fits/index.js';
-import { Header } from '../fits/header.js';
+import { Header, type Card } from '../fits/header.js';
+import { runPool } from '../util/pool.js';
 import { readTable } from '../fits/table-read.js';
 import { ccdCore, psfReserveStats } from '../pipeline/ccd.js';
 import type { Config } from '../pipeline/config.js';
@@ -28,9 +29,10 @@ import { runVisitJob, type VisitRunOptions } from './visit-run.js';
 import { ccdCatalogPath, type CcdOutput, type VisitJob } from './visit-pipeline.js';
 
 /** What one CCD of either mode gives the comparison. */
-interface ModeCcd {
+export interface ModeCcd {
   catalog: Catalog;
-  wcs?: Wcs;
+  /** the header holding the CCD's celestial WCS (plain cards: results cross worker threads) */
+  wcsCards: Card[];
   astromOk: boolean;
   refStars: number;
   zeroPoint: number;
@@ -38,7 +40,7 @@ interface ModeCcd {
   bgMesh: BackgroundMesh;
 }
 
-interface QuickJob {
+export interface QuickJob {
   input: CcdInput;
   config: Config;
 }
@@ -48,10 +50,10 @@ async function quickCompareSensor(ctx: SensorContext<QuickJob>): Promise<ModeCcd
   const { input, config } = ctx.config;
   const k = await ccdCore(ctx, input, config);
   const m = k.bg.model;
-  const header = k.calib?.astrometryOk ? new Header(k.calib.cards.map((c) => ({ ...c }))) : k.ccd.header;
+  const cards = k.calib?.astrometryOk ? k.calib.cards : k.ccd.header.cards;
   return {
     catalog: k.catalog,
-    wcs: celestialWcs(header),
+    wcsCards: cards.map((c) => ({ ...c })),
     astromOk: !!k.calib?.astrometryOk,
     refStars: k.calib?.nStars ?? 0,
     zeroPoint: k.calib?.zeroPoint ?? NaN,
@@ -60,7 +62,18 @@ async function quickCompareSensor(ctx: SensorContext<QuickJob>): Promise<ModeCcd
   };
 }
 
-const quickComparePipeline: PipelineDef<QuickJob, ModeCcd> = { name: 'quick-compare', sensor: quickCompareSensor, reducers: {} };
+export const quickComparePipeline: PipelineDef<QuickJob, ModeCcd> = { name: 'quick-compare', sensor: quickCompareSensor, reducers: {} };
+
+export interface CompareTask {
+  det: number;
+  visit: string;
+  job: QuickJob;
+}
+
+/** One CCD in quick mode, for the comparison (in this thread or a worker's). */
+export function runCompareTask(t: CompareTask): Promise<ModeCcd> {
+  return runSingle(quickComparePipeline, t.visit, t.det, t.job);
+}
 
 /** Production's results for one CCD: its catalog file (with the WCS cards in the table header) and its output record. */
 function prodCcd(job: VisitJob, det: number, out: CcdOutput): ModeCcd {
@@ -77,7 +90,7 @@ function prodCcd(job: VisitJob, det: number, out: CcdOutput): ModeCcd {
     const ok = h.getString('ASTRSTAT') === 'OK';
     return {
       catalog,
-      wcs: celestialWcs(ok ? h : loadHeader(job.raws[String(det)].input)),
+      wcsCards: (ok ? h : loadHeader(job.raws[String(det)].input)).cards.map((c) => ({ ...c })),
       astromOk: ok,
       refStars: out.refStars,
       zeroPoint: out.zeroPoint,
@@ -169,14 +182,24 @@ export async function compareVisit(o: CompareOptions): Promise<CompareResult> {
   const ref: RefCatalog | undefined = job.config.REFCAT_NAME ? readRefCatalog(job.config.REFCAT_NAME as string) : undefined;
   const quick = new Map<number, ModeCcd>();
   const prodCcds = new Map<number, ModeCcd>();
-  let done = 0;
+  const ok: number[] = [];
   for (const det of dets) {
     const st = readRecord<CcdStatus>(store, keys.status(det), true);
     if (st?.state !== 'done') continue;
     prodCcds.set(det, prodCcd(job, det, st.output as CcdOutput));
-    quick.set(det, await runSingle(quickComparePipeline, o.visit, det, { input: job.raws[String(det)].input, config: job.config }));
-    o.onQuick?.(det, ++done, dets.length);
+    ok.push(det);
   }
+  // quick mode on every CCD: this thread and jobs - 1 workers (results land by CCD, whatever the order)
+  let done = 0;
+  const tasks = ok.map((det) => ({ det, visit: o.visit, job: { input: job.raws[String(det)].input, config: job.config } }));
+  const results = await runPool<CompareTask, ModeCcd>(
+    new URL(`./compare-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+    tasks,
+    o.jobs ?? 1,
+    (i) => o.onQuick?.(ok[i], ++done, ok.length),
+    runCompareTask,
+  );
+  results.forEach((r, i) => quick.set(ok[i], r));
   return summarize(job, dets.filter((d) => quick.has(d)), quick, prodCcds, ref, truth);
 }
 
@@ -214,8 +237,8 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
       refStars: q.refStars,
       astromRefQuick: vsRef(q.catalog),
       astromRefProd: vsRef(p.catalog),
-      astromTruthQuick: tr(q.wcs),
-      astromTruthProd: tr(p.wcs),
+      astromTruthQuick: tr(celestialWcs(new Header(q.wcsCards))),
+      astromTruthProd: tr(celestialWcs(new Header(p.wcsCards))),
       quickAstromFailed: !!ref && !q.astromOk,
       psfStars: q.psf.stars,
       psfReserve: q.psf.n,
