@@ -17,7 +17,7 @@ export const compareCommand: CommandFactory = () => ({
       .positional('visit', { type: 'string', describe: 'Visit id' })
       .option('repo', { type: 'string', describe: 'Repository (default $LSST_REPO, then the current directory)' })
       .option('memory', { type: 'string', default: 'auto', describe: 'Memory budget of the production run, e.g. 4GiB (auto: half the machine, unlimited: never spill)' })
-      .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Worker threads of the production run' })
+      .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Threads, for production and for quick mode on the CCDs' })
       .option('detectors', { type: 'string', describe: 'Only these detectors, e.g. 0-8,12' })
       .option('config', { alias: 'c', type: 'string', describe: 'Config file: JSON (SExtractor keys) or a SExtractor .sex file' })
       .option('json', { type: 'string', describe: 'Also write the comparison as JSON to this file' })
