@@ -251,6 +251,20 @@ function gunzipOrFail(file: string, bytes: Uint8Array): Uint8Array {
   }
 }
 
+let lastRefcat: { key: string; cat: RefCatalog } | undefined;
+/**
+ * readRefCatalog, keeping the last catalogue read while its file is unchanged: every CCD of a visit, the visit
+ * reducer and `compare` read the same one. Callers must not modify it.
+ */
+export function cachedRefCatalog(file: string): RefCatalog {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  const key = st ? `${file}\0${st.size}\0${st.mtimeMs}` : '';
+  if (key && lastRefcat?.key === key) return lastRefcat.cat;
+  const cat = readRefCatalog(file);
+  if (key) lastRefcat = { key, cat };
+  return cat;
+}
+
 /** Read several catalogues (e.g. sky chunks) and concatenate them in the order given. */
 export function readRefCatalogs(files: readonly string[], opts: RefCatOptions = {}): RefCatalog {
   if (files.length === 0) throw new UserError('no reference catalog files given');

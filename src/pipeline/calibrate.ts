@@ -5,8 +5,7 @@
  * (calibrated MAG = instrumental + ZP; MAG_APER of the first aperture also gets the aperture correction).
  * The results go into the catalog table's header (WCS cards, ASTR*, MAGZERO, MAGZERR, APCORR).
  */
-import { statSync } from 'node:fs';
-import { readRefCatalog, type RefCatalog } from '../astrometry/refcat.js';
+import { cachedRefCatalog } from '../astrometry/refcat.js';
 import { celestialWcs } from '../astrometry/wcs.js';
 import { julianEpoch, solveCcdAstrometry, sourcesFromCatalog, writeAstromHeader } from '../astrometry/fit-ccd.js';
 import type { Catalog } from '../catalog/schema.js';
@@ -27,17 +26,6 @@ export interface Calibration {
   zeroPoint: number;
   zeroPointErr: number;
   apcorr: number;
-}
-
-/** The last reference catalogue read, kept while its file is unchanged (every CCD of a visit reads the same one). */
-let lastRefcat: { key: string; cat: RefCatalog } | undefined;
-export function cachedRefCatalog(file: string): RefCatalog {
-  const st = statSync(file, { throwIfNoEntry: false });
-  const key = st ? `${file}\0${st.size}\0${st.mtimeMs}` : '';
-  if (key && lastRefcat?.key === key) return lastRefcat.cat;
-  const cat = readRefCatalog(file);
-  if (key) lastRefcat = { key, cat };
-  return cat;
 }
 
 export function calibrateStep(cat: Catalog, ccd: LoadedCcd, c: Config): Calibration {

@@ -2,10 +2,11 @@
  * Metrics of `lsst-prod compare`: quick mode CCD by CCD against production on the same visit.
  * Pure functions over catalogs, WCSs, background mesh grids and the visit's focal plane.
  */
-import { matchNearest } from '../astrometry/match-nn.js';
+import { matchNearest, PlaneGrid } from '../astrometry/match-nn.js';
 import { projectArrays } from '../astrometry/match-plane.js';
 import type { RefCatalog } from '../astrometry/refcat.js';
 import type { Wcs } from '../astrometry/wcs.js';
+import type { BackgroundModel } from '../background/index.js';
 import { makeSplineGrid, splineRows } from '../background/spline.js';
 import { focalToPixel, pixelToFocal } from '../camera/geometry.js';
 import type { Camera, DetectorGeom } from '../camera/types.js';
@@ -41,39 +42,26 @@ export interface DetectionAgreement {
 
 /** Detections and aperture fluxes of catalog B (production) against A (quick) on the same CCD. */
 export function compareDetections(a: Catalog, b: Catalog, nAper: number, minSnr = 10, radius = 1): DetectionAgreement {
-  const pts = (c: Catalog) => {
-    const n = c.NUMBER.length;
-    return { n, xi: Float64Array.from(c.X_IMAGE), eta: Float64Array.from(c.Y_IMAGE) };
-  };
+  const pts = (c: Catalog) => ({ n: c.NUMBER.length, xi: Float64Array.from(c.X_IMAGE), eta: Float64Array.from(c.Y_IMAGE) });
   const pa = pts(a);
   const pb = pts(b);
-  const m = matchNearest(pa, pb, radius);
-  // any-neighbour matching for the fractions (a blend split differently still counts within the radius)
-  const matchedIn = (p: typeof pa, q: typeof pb, cat: Catalog) => {
-    const r = matchNearest(p, q, radius);
-    const hit = new Uint8Array(p.n);
-    for (let k = 0; k < r.n; k++) hit[r.ia[k]] = 1;
+  const ga = new PlaneGrid(pa, radius);
+  const gb = new PlaneGrid(pb, radius);
+  // found: any source of the other catalog within the radius (a blend split differently still counts)
+  const found = (p: typeof pa, cat: Catalog, other: PlaneGrid) => {
     let n = 0;
     let h = 0;
     for (let i = 0; i < p.n; i++) {
       if (!(snrOf(cat, i) > minSnr)) continue;
       n++;
-      if (hit[i]) {
-        h++;
-        continue;
-      }
-      // not a mutual nearest neighbour: any source of the other catalog within the radius
-      for (let j = 0; j < q.n; j++) {
-        if (Math.abs(q.xi[j] - p.xi[i]) <= radius && Math.hypot(q.xi[j] - p.xi[i], q.eta[j] - p.eta[i]) <= radius) {
-          h++;
-          break;
-        }
-      }
+      if (other.nearest(p.xi[i], p.eta[i], radius) >= 0) h++;
     }
     return { n, h };
   };
-  const fa = matchedIn(pa, pb, a);
-  const fb = matchedIn(pb, pa, b);
+  const fa = found(pa, a, gb);
+  const fb = found(pb, b, ga);
+  // flux ratios over mutual nearest neighbours
+  const m = matchNearest(pa, pb, radius, gb);
   const ratios: number[] = [];
   for (let k = 0; k < m.n; k++) {
     const i = m.ia[k];
@@ -139,6 +127,11 @@ export interface BackgroundMesh {
   level: Float32Array;
   /** sky noise per pixel (the CCD's global rms) */
   rms: number;
+}
+
+/** The mesh grid of a CCD's background model, with its sky noise. */
+export function backgroundMesh(m: BackgroundModel, rms: number): BackgroundMesh {
+  return { width: m.width, height: m.height, bw: m.bw, bh: m.bh, nx: m.nx, ny: m.ny, level: m.level, rms };
 }
 
 /** Background values at 1-based pixel positions, by the bicubic spline of a mesh grid (rows evaluated once each). */

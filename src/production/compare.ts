@@ -6,13 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readRefCatalog, type RefCatalog } from '../astrometry/refcat.js';
+import { cachedRefCatalog, type RefCatalog } from '../astrometry/refcat.js';
 import { celestialWcs, type Wcs } from '../astrometry/wcs.js';
 import type { Catalog } from '../catalog/schema.js';
-import { FitsFile } from '../fits/index.js';
 import { Header, type Card } from '../fits/header.js';
 import { runPool } from '../util/pool.js';
-import { readTable } from '../fits/table-read.js';
+import { readCatalogFits } from '../catalog/read.js';
 import { ccdCore, psfReserveStats } from '../pipeline/ccd.js';
 import type { Config } from '../pipeline/config.js';
 import { keys, readRecord, type CcdStatus } from '../pipeline/durable.js';
@@ -23,7 +22,7 @@ import { FsStore } from '../pipeline/store.js';
 import { loadVisitTruth, truePixelToSky, trueBackgroundAt, truePsfAt, trueZeroPoint } from '../sim/visit-truth.js';
 import type { VisitModel } from '../sim/visit-model.js';
 import { UserError } from '../util/errors.js';
-import { astrometryVsReference, backgroundSteps, compareDetections, median, psfFwhmRatios, rms, wcsVsTruth, type BackgroundMesh } from './compare-metrics.js';
+import { astrometryVsReference, backgroundMesh, backgroundSteps, compareDetections, median, psfFwhmRatios, rms, wcsVsTruth, type BackgroundMesh } from './compare-metrics.js';
 import type { Repo } from './repo.js';
 import { runVisitJob, type VisitRunOptions } from './visit-run.js';
 import { ccdCatalogPath, type CcdOutput, type VisitJob } from './visit-pipeline.js';
@@ -49,7 +48,6 @@ export interface QuickJob {
 async function quickCompareSensor(ctx: SensorContext<QuickJob>): Promise<ModeCcd> {
   const { input, config } = ctx.config;
   const k = await ccdCore(ctx, input, config);
-  const m = k.bg.model;
   const cards = k.calib?.astrometryOk ? k.calib.cards : k.ccd.header.cards;
   return {
     catalog: k.catalog,
@@ -58,7 +56,7 @@ async function quickCompareSensor(ctx: SensorContext<QuickJob>): Promise<ModeCcd
     refStars: k.calib?.nStars ?? 0,
     zeroPoint: k.calib?.zeroPoint ?? NaN,
     psf: { ...psfReserveStats(k.psf?.model, k.catalog, k.det, k.maps, k.ccd), stars: k.psf?.nStars ?? 0 },
-    bgMesh: { width: m.width, height: m.height, bw: m.bw, bh: m.bh, nx: m.nx, ny: m.ny, level: m.level, rms: k.bg.globalRms },
+    bgMesh: backgroundMesh(k.bg.model, k.bg.globalRms),
   };
 }
 
@@ -77,29 +75,17 @@ export function runCompareTask(t: CompareTask): Promise<ModeCcd> {
 
 /** Production's results for one CCD: its catalog file (with the WCS cards in the table header) and its output record. */
 function prodCcd(job: VisitJob, det: number, out: CcdOutput): ModeCcd {
-  const f = FitsFile.open(ccdCatalogPath(job, det));
-  try {
-    const h = f.hdu(1).header;
-    const t = readTable(h, f.readData(1));
-    const catalog: Catalog = {};
-    for (const col of t.columns) {
-      const d = col.data as ArrayLike<number>;
-      if (d instanceof Float32Array || d instanceof Float64Array || d instanceof Int32Array) catalog[col.name] = d;
-      else if (typeof d[0] === 'number' || d.length === 0) catalog[col.name] = Int32Array.from(d);
-    }
-    const ok = h.getString('ASTRSTAT') === 'OK';
-    return {
-      catalog,
-      wcsCards: (ok ? h : loadHeader(job.raws[String(det)].input)).cards.map((c) => ({ ...c })),
-      astromOk: ok,
-      refStars: out.refStars,
-      zeroPoint: out.zeroPoint,
-      psf: { ...out.psfReserve, stars: out.psfStars },
-      bgMesh: out.bgMesh,
-    };
-  } finally {
-    f.close();
-  }
+  const { catalog, header } = readCatalogFits(ccdCatalogPath(job, det));
+  const ok = header.getString('ASTRSTAT') === 'OK';
+  return {
+    catalog,
+    wcsCards: (ok ? header : loadHeader(job.raws[String(det)].input)).cards.map((c) => ({ ...c })),
+    astromOk: ok,
+    refStars: out.refStars,
+    zeroPoint: out.zeroPoint,
+    psf: { ...out.psfReserve, stars: out.psfStars },
+    bgMesh: out.bgMesh,
+  };
 }
 
 export interface CompareRow {
@@ -179,7 +165,7 @@ export async function compareVisit(o: CompareOptions): Promise<CompareResult> {
   const store = new FsStore(prod.stateDir);
   const truthFile = path.join(o.repo.root, 'truth', o.visit, 'visit.json');
   const truth: VisitModel | undefined = existsSync(truthFile) ? loadVisitTruth(truthFile) : undefined;
-  const ref: RefCatalog | undefined = job.config.REFCAT_NAME ? readRefCatalog(job.config.REFCAT_NAME as string) : undefined;
+  const ref: RefCatalog | undefined = job.config.REFCAT_NAME ? cachedRefCatalog(job.config.REFCAT_NAME as string) : undefined;
   const quick = new Map<number, ModeCcd>();
   const prodCcds = new Map<number, ModeCcd>();
   const ok: number[] = [];
@@ -220,10 +206,11 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
   }
   const scaleQ = median(dets.flatMap((d) => fwhmRatios.get(quick.get(d)!.catalog) ?? []));
   const scaleP = median(dets.flatMap((d) => fwhmRatios.get(prod.get(d)!.catalog) ?? []));
-  const rows: CompareRow[] = dets.map((d) => {
+  const agreements = dets.map((d) => compareDetections(quick.get(d)!.catalog, prod.get(d)!.catalog, nAper));
+  const rows: CompareRow[] = dets.map((d, k) => {
     const q = quick.get(d)!;
     const p = prod.get(d)!;
-    const agree = compareDetections(q.catalog, p.catalog, nAper);
+    const agree = agreements[k];
     const raw = job.raws[String(d)];
     const tr = (w: Wcs | undefined) => (truth && w ? wcsVsTruth(w, raw.width, raw.height, (x, y) => truePixelToSky(truth, d, x, y)) : NaN);
     const vsRef = (c: Catalog) => (ref ? astrometryVsReference(c, ref).rmsMas : NaN);
@@ -254,8 +241,7 @@ function summarize(job: VisitJob, dets: number[], quick: Map<number, ModeCcd>, p
   });
   let nA = 0;
   let mA = 0;
-  for (const d of dets) {
-    const a = compareDetections(quick.get(d)!.catalog, prod.get(d)!.catalog, nAper);
+  for (const a of agreements) {
     nA += a.nA + a.nB;
     mA += a.matchedA + a.matchedB;
   }

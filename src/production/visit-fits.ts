@@ -8,7 +8,7 @@ import { applyFocalBackground, focalBackgroundGrid, mergeFocalBackground, solveF
 import type { DetectorGeom } from '../camera/types.js';
 import { applyVisitCalibration, solveVisitCalibration, visitCalibSummary, type VisitCalibResult, type VisitCalibSummary } from '../astrometry/visit-calibrate.js';
 import type { GatheredSummary } from '../astrometry/visit-solve.js';
-import { readRefCatalog } from '../astrometry/refcat.js';
+import { cachedRefCatalog } from '../astrometry/refcat.js';
 import type { Catalog } from '../catalog/schema.js';
 import type { DetectionResult } from '../detect/types.js';
 import type { Header } from '../fits/header.js';
@@ -163,9 +163,9 @@ export async function visitCalibrate(ctx: Ctx, gather: Gather, i: VisitCalibrate
 export const calibrateReducer: Reducer<VisitCalibSummary | null, VisitCalibResult | null, VisitJob> = (summaries, _visit, job) => {
   const file = job.config.REFCAT_NAME as string;
   if (!job.frame || !file) return null;
-  const usable = summaries.filter((s) => s.summary !== null) as GatheredSummary<VisitCalibSummary>[];
+  const usable: GatheredSummary<VisitCalibSummary>[] = withoutNull(summaries);
   if (!usable.some((s) => !isFailed(s.summary))) return null;
-  return solveVisitCalibration(usable, job.frame.camera, job.frame.pointing, readRefCatalog(file), {
+  return solveVisitCalibration(usable, job.frame.camera, job.frame.pointing, cachedRefCatalog(file), {
     ...(job.epoch !== undefined ? { epoch: job.epoch } : {}),
     maxRms: job.config.ASTROM_MAXRMS as number,
   });

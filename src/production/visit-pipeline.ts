@@ -11,7 +11,7 @@ import type { BackgroundModel } from '../background/index.js';
 import type { Camera, Pointing } from '../camera/types.js';
 import { backgroundStep, detectStep, filterStep, mapsStep, measureStep, vectorSizes, type Maps } from '../pipeline/ccd.js';
 import { loadCcd, loadHeader, type CcdInput, type LoadedCcd } from '../pipeline/load.js';
-import type { BackgroundMesh } from './compare-metrics.js';
+import { backgroundMesh, type BackgroundMesh } from './compare-metrics.js';
 import { visitBackground, visitCalibrate, visitPsf, VISIT_REDUCERS } from './visit-fits.js';
 import { dumpConfig, type Config } from '../pipeline/config.js';
 import type { PipelineDef, SensorContext } from '../pipeline/sensor.js';
@@ -132,14 +132,11 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
   const catalog = psf ? { ...measured, ...psf.columns } : measured;
   // astrometry and photometric calibration over the whole visit
   const calib = c.REFCAT_NAME ? await visitCalibrate(ctx, gather, { catalog, header, geom, width: raw.width, height: raw.height }) : undefined;
-  const core = {
-    catalog: calib?.catalog ?? catalog,
-    cards: calib?.cards,
-  };
+  const final = calib?.catalog ?? catalog;
   const file = ccdCatalogPath(job, ctx.detector);
   const written = await ctx.step('write', async () => {
     const select = job.params ? parseParamList(job.params) : undefined;
-    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: core.catalog, sizes: vectorSizes(c), imageHeader: header, tableCards: core.cards }], {
+    await writeCatalog(file, c.CATALOG_TYPE as CatalogFormat, [{ extNumber: 1, catalog: final, sizes: vectorSizes(c), imageHeader: header, tableCards: calib?.cards }], {
       select,
       provenance: {
         SOFTWARE: 'lsst-prod',
@@ -154,7 +151,6 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     });
     return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
   });
-  const m = bg.model;
   return {
     detector: ctx.detector,
     catalog: path.basename(file),
@@ -168,7 +164,7 @@ async function visitSensor(ctx: SensorContext<VisitJob>): Promise<CcdOutput> {
     zeroPoint: calib?.zeroPoint ?? NaN,
     astromRms: calib?.astrometryOk ? calib.rmsArcsec : NaN,
     refStars: calib?.nStars ?? 0,
-    bgMesh: { width: m.width, height: m.height, bw: m.bw, bh: m.bh, nx: m.nx, ny: m.ny, level: m.level, rms: bg.globalRms },
+    bgMesh: backgroundMesh(bg.model, bg.globalRms),
   };
 }
 

@@ -23,7 +23,7 @@ import { julianEpoch } from '../astrometry/fit-ccd.js';
 import { loadHeader } from '../pipeline/load.js';
 import { visitPipeline, type CcdOutput, type VisitJob } from './visit-pipeline.js';
 import { vectorSizes } from '../pipeline/ccd.js';
-import { readTable } from '../fits/table-read.js';
+import { readCatalogFits } from '../catalog/read.js';
 
 export interface VisitRunOptions {
   repo: Repo;
@@ -72,17 +72,20 @@ export function buildJob(repo: Repo, visit: string, config: Config, detectors?: 
   }
   // the repository's registered reference catalog unless --refcat names another for this run
   if (!config.REFCAT_NAME && repo.refcatPath()) config = { ...config, REFCAT_NAME: repo.refcatPath() };
-  const out: VisitJob['raws'] = {};
-  for (const r of raws) {
-    if (!existsSync(r.file)) throw new UserError(`${r.file}: raw file of visit ${visit} detector ${r.detector} is missing`);
-    out[String(r.detector)] = { input: { image: { file: r.file, hdu: r.hdu } }, ...shapeOf(r.file, r.hdu) };
-  }
   // the focal plane of the joint fits, from the raw headers (CCDs without a WCS are left out of it)
   let frame: VisitJob['frame'];
   try {
     frame = cameraFromHdus(raws.map((r) => ({ file: r.file, hdu: r.hdu, id: r.detector })), { skipBad: true });
   } catch {
     frame = undefined;
+  }
+  const placed = new Map((frame?.camera.detectors ?? []).map((d) => [d.id, d]));
+  const out: VisitJob['raws'] = {};
+  for (const r of raws) {
+    if (!existsSync(r.file)) throw new UserError(`${r.file}: raw file of visit ${visit} detector ${r.detector} is missing`);
+    // the shape from the camera's header reading when the CCD is in it, else from its header alone
+    const g = placed.get(r.detector);
+    out[String(r.detector)] = { input: { image: { file: r.file, hdu: r.hdu } }, ...(g ? { width: g.width, height: g.height } : shapeOf(r.file, r.hdu)) };
   }
   let epoch: number | undefined;
   try {
@@ -141,19 +144,8 @@ export async function writeVisitOutputs(job: VisitJob, store: FsStore, dets: num
     const hdus = [];
     for (const { det, st } of rows) {
       if (st?.state !== 'done') continue;
-      const f = FitsFile.open(path.join(job.outDir, (st.output as CcdOutput).catalog));
-      try {
-        const t = readTable(f.hdu(1).header, f.readData(1));
-        const catalog: Record<string, Float64Array | Float32Array | Int32Array> = {};
-        for (const col of t.columns) {
-          if (col.name === 'EXT_NUMBER') continue;
-          const d = col.data as ArrayLike<number>;
-          catalog[col.name] = d instanceof Float32Array || d instanceof Float64Array || d instanceof Int32Array ? d : Int32Array.from(d);
-        }
-        if (catalog.NUMBER) hdus.push({ extNumber: det, catalog, sizes: vectorSizes(job.config) });
-      } finally {
-        f.close();
-      }
+      const { catalog } = readCatalogFits(path.join(job.outDir, (st.output as CcdOutput).catalog));
+      if (catalog.NUMBER) hdus.push({ extNumber: det, catalog, sizes: vectorSizes(job.config) });
     }
     await writeCatalog(path.join(job.outDir, 'visit.cat.fits'), 'fits', hdus, { provenance: { SOFTWARE: 'lsst-prod', SOFTVERS: VERSION, VISIT: job.visit } });
   }
