@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { CommandFactory } from './index.js';
 import { Repo } from '../repo.js';
@@ -29,6 +31,9 @@ export const compareCommand: CommandFactory = () => ({
   handler: async (a) => {
     if (a.what !== 'visit') throw new UserError(`compare: unknown '${String(a.what)}' (use: lsst-prod compare visit N)`);
     const visit = checkVisit(a.visit, 'visit');
+    // a --json file that cannot be written is found out before the comparison runs, not after
+    const jsonDir = a.json ? path.dirname(path.resolve(String(a.json))) : undefined;
+    if (jsonDir && !statSync(jsonDir, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`--json ${String(a.json)}: no such directory ${jsonDir}`);
     const repo = Repo.open(a.repo as string | undefined);
     const config = buildConfig(a as Record<string, unknown>);
     const detectors = a.detectors ? parseDetectorList(String(a.detectors)) : undefined;
