@@ -4,12 +4,22 @@
  * (tests) workers register the tsx loader first. (We keep this instead of piscina because the same
  * bootstrap serves the executor's long-lived coroutine hosts and runs under tsx in tests.)
  */
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { bundleOf, freshBundle } from './code-cache.js';
 
 export function spawnWorker(entry: URL, workerData: unknown): Worker {
-  return entry.pathname.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData })
-    : new Worker(entry, { workerData });
+  if (entry.pathname.endsWith('.ts'))
+    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+  // built: the entry's bundle with its code cache when there is a fresh one (see code-cache.ts)
+  const file = fileURLToPath(entry);
+  const bundle = bundleOf(file);
+  if (freshBundle(bundle, file)) {
+    const loader = new URL('./code-cache.js', import.meta.url).href;
+    return new Worker(`import(${JSON.stringify(loader)}).then((m) => m.runBundle(${JSON.stringify(bundle)}))`, { eval: true, workerData });
+  }
+  return new Worker(entry, { workerData });
 }
 
 /**
@@ -66,15 +76,27 @@ export async function runPool<I, O>(entry: URL, tasks: readonly I[], jobs: numbe
       ),
     ]);
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    // after a clean run the workers are told to close and exit by themselves (their exit handlers run: see
+    // runBundle's cache writing); after a failure, or if one does not exit within a second, they are terminated
+    await Promise.all(
+      workers.map(async (w) => {
+        if (failure !== undefined) return w.terminate();
+        const exited = once(w, 'exit');
+        w.postMessage(null);
+        const timer = setTimeout(() => void w.terminate(), 1000);
+        await exited.catch(() => undefined);
+        clearTimeout(timer);
+      }),
+    );
   }
   if (failure !== undefined) throw failure;
   return results;
 }
 
-/** Worker side: answer each task message with runTask's result (errors as {name, message}). */
+/** Worker side: answer each task message with runTask's result (errors as {name, message}); null closes the port. */
 export function serveTasks<I, O>(port: import('node:worker_threads').MessagePort, runTask: (input: I) => Promise<O> | O, transfer?: (o: O) => ArrayBuffer[]): void {
-  port.on('message', async (input: I) => {
+  port.on('message', async (input: I | null) => {
+    if (input === null) return port.close();
     try {
       const value = await runTask(input);
       port.postMessage({ ok: true, value }, transfer?.(value) ?? []);
