@@ -162,30 +162,65 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
   const order = s.order;
   for (let i = 0; i < n; i++) order[bucket[lev[i]]++] = i;
 
-  // union-find over pixels added in decreasing order; "live" lists the current roots
+  const tree = levelTree(root, vals, order, bucket, n, fdflux, xn, ctx, s, xmin, ymin, bw, bh);
+  // a split needs a level with two parts or more
+  if (tree === null) return whole();
+  const branches = cutTree(tree, xn, thr, value0);
+  if (branches === null) return whole();
+  const reps = branches.map((b) => ({ rep: tree.rep[b], thresh: thr[tree.level[b]] }));
+  return gatherUp(root, t0, reps, ctx, s, { xmin, ymin, bw, bh }, wantOrder);
+}
+
+/** Nodes of the level tree (node 0 = the whole object at level 0): level, pixel count, flux, last pixel, a member, parent. */
+interface LevelTree {
+  level: number[];
+  size: number[];
+  flux: number[];
+  max: number[];
+  rep: number[];
+  parent: number[];
+}
+
+function findRoot(parent: Int32Array, i: number): number {
+  let r = i;
+  while (parent[r] !== r) r = parent[r];
+  while (parent[i] !== r) {
+    const nx = parent[i];
+    parent[i] = r;
+    i = nx;
+  }
+  return r;
+}
+
+/**
+ * The parts of the object above each level, from one union-find pass over the pixels added level by level from
+ * the top ("live" lists the current roots); null when no level has two parts (nothing can split). Kept apart from
+ * deblend() so that each compiles quickly.
+ */
+function levelTree(
+  root: Int32Array,
+  vals: Float32Array,
+  order: Int32Array,
+  bucket: Int32Array,
+  n: number,
+  fdflux: number,
+  xn: number,
+  ctx: DeblendContext,
+  s: DeblendScratch,
+  xmin: number,
+  ymin: number,
+  bw: number,
+  bh: number,
+): LevelTree | null {
+  const width = ctx.width;
+  const map = s.map;
   const { parent, size, maxI, live, livePos, flux, stamp, node } = s;
   let nlive = 0;
-  const find = (i: number): number => {
-    let r = i;
-    while (parent[r] !== r) r = parent[r];
-    while (parent[i] !== r) {
-      const nx = parent[i];
-      parent[i] = r;
-      i = nx;
-    }
-    return r;
-  };
   for (let i = 0; i < n; i++) {
     parent[i] = -1;
     stamp[i] = -1;
   }
-  // tree nodes (node 0 = the whole object at level 0)
-  const nLevel: number[] = [0];
-  const nSize: number[] = [n];
-  const nFlux: number[] = [fdflux];
-  const nMax: number[] = [n - 1];
-  const nRep: number[] = [0];
-  const nParent: number[] = [-1];
+  const t: LevelTree = { level: [0], size: [n], flux: [fdflux], max: [n - 1], rep: [0], parent: [-1] };
   let prevFirst = 1;
   let prevEnd = 1;
   let ptr = 0;
@@ -210,13 +245,13 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
           if (xx < 0 || xx >= bw || (dx === 0 && dy === 0)) continue;
           const j = map[yy * bw + xx];
           if (j < 0 || parent[j] < 0) continue;
-          let ra = find(i);
-          let rb = find(j);
+          let ra = findRoot(parent, i);
+          let rb = findRoot(parent, j);
           if (ra === rb) continue;
           if (size[ra] < size[rb] || (size[ra] === size[rb] && ra > rb)) {
-            const t = ra;
+            const tmp = ra;
             ra = rb;
-            rb = t;
+            rb = tmp;
           }
           parent[rb] = ra;
           size[ra] += size[rb];
@@ -230,36 +265,41 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
       }
     }
     // snapshot of level k
-    const first = nLevel.length;
+    const first = t.level.length;
     for (let q = 0; q < nlive; q++) {
       const r = live[q];
       if (size[r] < ctx.partMinArea) continue;
       stamp[r] = k;
-      node[r] = nLevel.length;
-      nLevel.push(k);
-      nSize.push(size[r]);
-      nFlux.push(flux[r]);
-      nMax.push(maxI[r]);
-      nRep.push(r);
-      nParent.push(0);
+      node[r] = t.level.length;
+      t.level.push(k);
+      t.size.push(size[r]);
+      t.flux.push(flux[r]);
+      t.max.push(maxI[r]);
+      t.rep.push(r);
+      t.parent.push(0);
     }
     for (let c = prevFirst; c < prevEnd; c++) {
-      const r = find(nRep[c]);
-      nParent[c] = stamp[r] === k ? node[r] : 0;
+      const r = findRoot(parent, t.rep[c]);
+      t.parent[c] = stamp[r] === k ? node[r] : 0;
     }
     prevFirst = first;
-    prevEnd = nLevel.length;
+    prevEnd = t.level.length;
     if (prevEnd - prevFirst > 1) forks = true;
   }
-  for (let c = prevFirst; c < prevEnd; c++) nParent[c] = 0;
-  const nn = nLevel.length;
-  // a split needs a level with two parts or more
-  if (!forks) return whole();
+  for (let c = prevFirst; c < prevEnd; c++) t.parent[c] = 0;
+  return forks ? t : null;
+}
 
-  // sons in SExtractor's order (completion order = last pixel), then the top-down cut
+/**
+ * SExtractor's top-down cut of the level tree: sons in its order (completion order = last pixel); a node with more
+ * than one significant son (flux above the son's own level > mincont x total) is split into its significant sons
+ * not already split. The branches, or null when the object stays whole.
+ */
+function cutTree(t: LevelTree, xn: number, thr: Float64Array, value0: number): number[] | null {
+  const nn = t.level.length;
   const sons: number[][] = Array.from({ length: nn }, () => []);
-  for (let c = 1; c < nn; c++) sons[nParent[c]].push(c);
-  for (const l of sons) if (l.length > 1) l.sort((a, b) => nMax[a] - nMax[b]);
+  for (let c = 1; c < nn; c++) sons[t.parent[c]].push(c);
+  for (const l of sons) if (l.length > 1) l.sort((a, b) => t.max[a] - t.max[b]);
   const levels: number[][] = [[0]];
   for (let k = 1; k < xn; k++) {
     const row: number[] = [];
@@ -268,7 +308,7 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
   }
   const ok = new Uint8Array(nn).fill(1);
   // flux above the son's own level (float arithmetic as SExtractor)
-  const significant = (j: number): boolean => Math.fround(Math.fround(nFlux[j]) - Math.fround(thr[nLevel[j]] * nSize[j])) > value0;
+  const significant = (j: number): boolean => Math.fround(Math.fround(t.flux[j]) - Math.fround(thr[t.level[j]] * t.size[j])) > value0;
   const branches: number[] = [];
   for (let k = xn - 2; k >= 0; k--) {
     for (const i of levels[k]) {
@@ -283,9 +323,7 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
       }
     }
   }
-  if (ok[0]) return whole();
-  const reps = branches.map((b) => ({ rep: nRep[b], thresh: thr[nLevel[b]] }));
-  return gatherUp(root, t0, reps, ctx, s, { xmin, ymin, bw, bh }, wantOrder);
+  return ok[0] ? null : branches;
 }
 
 /** Count (up to `stop`) the pixels whose filtered value is >= that of each of their 8 neighbours in the object. */

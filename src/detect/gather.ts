@@ -9,7 +9,7 @@
 import { FLAG } from './types.js';
 import type { Child, DeblendContext, DeblendScratch } from './deblend.js';
 import { sextractorListOrder } from './lutzorder.js';
-import { SEX_PI, objectMoments } from './moments.js';
+import { SEX_PI, objectMoments, type Moments } from './moments.js';
 import { GlibcRand } from './rand.js';
 
 const f32 = Math.fround;
@@ -39,7 +39,8 @@ export function edgeFlag(pixels: Int32Array, from: number, to: number, width: nu
 
 /**
  * Build the children of a split object from its branches (each given by one pixel `rep` of the branch, an index
- * into root, and the level it was found at). Children come in branch order.
+ * into root, and the level it was found at). Children come in branch order. (Written as three functions, each
+ * quick to compile: flood fill, sharing of the wings, assembly.)
  */
 export function gatherUp(
   root: Int32Array,
@@ -51,43 +52,12 @@ export function gatherUp(
   wantOrder: boolean,
 ): Child[] {
   const { width, height, filtered, image } = ctx;
-  const { xmin, ymin, bw, bh } = box;
   const n = root.length;
-  const owner = s.owner;
-  owner.fill(-1, 0, n);
-  const queue = s.queue;
+  s.owner.fill(-1, 0, n);
   const nb = branches.length;
-  const members: Int32Array[] = [];
   // flood-fill each branch: its part of the object above its own level
-  for (let b = 0; b < nb; b++) {
-    const { rep, thresh } = branches[b];
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = rep;
-    owner[rep] = b;
-    while (head < tail) {
-      const i = queue[head++];
-      const p = root[i];
-      const y = Math.floor(p / width) - ymin;
-      const x = (p % width) - xmin;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= bh) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= bw) continue;
-          const j = s.map[yy * bw + xx];
-          if (j < 0 || owner[j] !== -1 || !(filtered[root[j]] > thresh)) continue;
-          owner[j] = b;
-          queue[tail++] = j;
-        }
-      }
-    }
-    const px = new Int32Array(tail);
-    for (let q = 0; q < tail; q++) px[q] = root[queue[q]];
-    px.sort();
-    members.push(px);
-  }
+  const members: Int32Array[] = [];
+  for (let b = 0; b < nb; b++) members.push(floodBranch(root, branches[b].rep, branches[b].thresh, b, width, filtered, s, box));
   // Gaussian model of each branch (moments above the branch's own level)
   const mom = members.map((px, b) => objectMoments(px, 0, px.length, width, filtered, image, branches[b].thresh, undefined, ctx.noAbcor));
   const amp = new Float64Array(nb);
@@ -98,9 +68,93 @@ export function gatherUp(
     if (amp[b] > 4 * m.fdpeak) amp[b] = f32(4 * m.fdpeak);
   }
   const rootOrder = sextractorListOrder(root, width, s.lutz);
+  const extra = shareWings(rootOrder, n, mom, amp, width, ctx.draws, s, box);
+  const children: Child[] = [];
+  for (let b = 0; b < nb; b++) {
+    const core = members[b];
+    const px = new Int32Array(core.length + extra[b]);
+    px.set(core);
+    let order: Int32Array | null = null;
+    if (wantOrder) {
+      order = new Int32Array(px.length);
+      order.set(sextractorListOrder(core, width, s.lutz));
+    }
+    // shared pixels, in the root's list order (SExtractor appends them so)
+    appendShared(px, order, core.length, rootOrder, n, nb + b, width, s, box);
+    px.sort();
+    children.push({
+      pixels: px,
+      flags: FLAG.BLENDED | edgeFlag(core, 0, core.length, width, height),
+      centre: { x: mom[b].mx, y: mom[b].my },
+      order,
+    });
+  }
+  return children;
+}
+
+/** Pixels of branch b: its 8-connected part above `thresh` from pixel `rep` (marked b in s.owner), ascending. */
+function floodBranch(
+  root: Int32Array,
+  rep: number,
+  thresh: number,
+  b: number,
+  width: number,
+  filtered: Float32Array,
+  s: DeblendScratch,
+  box: { xmin: number; ymin: number; bw: number; bh: number },
+): Int32Array {
+  const { xmin, ymin, bw, bh } = box;
+  const owner = s.owner;
+  const queue = s.queue;
+  const map = s.map;
+  let head = 0;
+  let tail = 0;
+  queue[tail++] = rep;
+  owner[rep] = b;
+  while (head < tail) {
+    const i = queue[head++];
+    const p = root[i];
+    const y = Math.floor(p / width) - ymin;
+    const x = (p % width) - xmin;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= bh) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= bw) continue;
+        const j = map[yy * bw + xx];
+        if (j < 0 || owner[j] !== -1 || !(filtered[root[j]] > thresh)) continue;
+        owner[j] = b;
+        queue[tail++] = j;
+      }
+    }
+  }
+  const px = new Int32Array(tail);
+  for (let q = 0; q < tail; q++) px[q] = root[queue[q]];
+  px.sort();
+  return px;
+}
+
+/**
+ * Share the pixels outside every branch (in SExtractor's list order `rootOrder`): each is drawn among the branches
+ * with probabilities proportional to their models there (nearest ellipse if they all vanish) and marked
+ * nb + branch in s.owner. Returns the number of pixels each branch got.
+ */
+function shareWings(
+  rootOrder: Int32Array,
+  n: number,
+  mom: readonly Moments[],
+  amp: Float64Array,
+  width: number,
+  draws: DeblendContext['draws'],
+  s: DeblendScratch,
+  box: { xmin: number; ymin: number; bw: number; bh: number },
+): Int32Array {
+  const { xmin, ymin, bw } = box;
+  const owner = s.owner;
+  const nb = mom.length;
   const extra = new Int32Array(nb);
   const cum = new Float64Array(nb);
-  const draws = ctx.draws;
   for (let r = 0; r < n; r++) {
     const p = rootOrder[r];
     const y = Math.floor(p / width);
@@ -134,33 +188,30 @@ export function gatherUp(
     owner[i] = nb + pick;
     extra[pick]++;
   }
-  const children: Child[] = [];
-  for (let b = 0; b < nb; b++) {
-    const core = members[b];
-    const px = new Int32Array(core.length + extra[b]);
-    px.set(core);
-    let order: Int32Array | null = null;
-    if (wantOrder) {
-      order = new Int32Array(px.length);
-      order.set(sextractorListOrder(core, width, s.lutz));
-    }
-    // shared pixels, in the root's list order (SExtractor appends them so)
-    let f = core.length;
-    for (let r = 0; r < n; r++) {
-      const p = rootOrder[r];
-      const y = Math.floor(p / width);
-      if (owner[s.map[(y - ymin) * bw + (p - y * width - xmin)]] !== nb + b) continue;
-      px[f] = p;
-      if (order) order[f] = p;
-      f++;
-    }
-    px.sort();
-    children.push({
-      pixels: px,
-      flags: FLAG.BLENDED | edgeFlag(core, 0, core.length, width, height),
-      centre: { x: mom[b].mx, y: mom[b].my },
-      order,
-    });
+  return extra;
+}
+
+/** Append the shared pixels marked `mark` in s.owner to px (and order) from index `from`, in rootOrder's order. */
+function appendShared(
+  px: Int32Array,
+  order: Int32Array | null,
+  from: number,
+  rootOrder: Int32Array,
+  n: number,
+  mark: number,
+  width: number,
+  s: DeblendScratch,
+  box: { xmin: number; ymin: number; bw: number; bh: number },
+): void {
+  const { xmin, ymin, bw } = box;
+  const owner = s.owner;
+  let f = from;
+  for (let r = 0; r < n; r++) {
+    const p = rootOrder[r];
+    const y = Math.floor(p / width);
+    if (owner[s.map[(y - ymin) * bw + (p - y * width - xmin)]] !== mark) continue;
+    px[f] = p;
+    if (order) order[f] = p;
+    f++;
   }
-  return children;
 }
