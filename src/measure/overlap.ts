@@ -80,9 +80,13 @@ export function pixelCircleOverlap(dx: number, dy: number, r: number): number {
   const nx = x0 > 0 ? x0 : 0;
   const ny = y0 > 0 ? y0 : 0;
   if (nx * nx + ny * ny >= r2) return 0;
-  let v: number;
-  if (y0 >= 0) v = quadrantStrip(x0, fx, y0, fy, r, r2);
-  else if (x0 >= 0) v = quadrantStrip(x0, fx, 0, fy, r, r2) + quadrantStrip(x0, fx, 0, -y0, r, r2);
-  else v = rectCircleOverlap(x0, y0, fx, fy, r); // the pixel contains the centre (r < 0.71)
+  let v = 0;
+  if (x0 < 0) v = rectCircleOverlap(x0, y0, fx, fy, r); // the pixel contains the centre (r < 0.71)
+  else {
+    // y0 >= 0: one strip; y0 < 0: the pixel straddles the axis, two strips [0, fy] and [0, -y0]. One call site,
+    // so that callers can inline it (a call passes its doubles boxed)
+    const strips = y0 >= 0 ? 1 : 2;
+    for (let k = 0; k < strips; k++) v += quadrantStrip(x0, fx, k === 0 && y0 >= 0 ? y0 : 0, k === 0 ? fy : -y0, r, r2);
+  }
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
