@@ -25,7 +25,7 @@
  * Not re-entrant (module-level scratch buffers): one measureObjects call at a time per thread.
  */
 import type { DetectionResult } from '../detect/types.js';
-import { allocColumn, CATALOG_SCHEMA, type Catalog, type CatalogColumn, type VectorSizes } from '../catalog/schema.js';
+import { allocColumn, CATALOG_SCHEMA, type Catalog, type VectorSizes } from '../catalog/schema.js';
 import { measureApertures } from './aper.js';
 import { measureAuto } from './auto.js';
 import { makeContext, type MeasureConfig, type MeasureImages } from './context.js';
@@ -66,6 +66,7 @@ export function measureObjects(detection: DetectionResult, images: MeasureImages
   const cat: Catalog = {};
   for (const spec of CATALOG_SCHEMA) if (spec.source === 'measure') cat[spec.name] = allocColumn(spec, n, sizes);
   const s = makeState(apertures.length, fluxFrac.length);
+  const cols = columnsOf(cat);
   for (let i = 0; i < n; i++) {
     const obj = detection.objects[i];
     s.label = i + 1;
@@ -77,96 +78,170 @@ export function measureObjects(detection: DetectionResult, images: MeasureImages
     measureGrowth(ctx, fluxFrac, s);
     measureWin(ctx, s);
     if (s.peak + s.bkg >= ctx.saturLevel) s.flags |= FLAG_SATURATED;
-    writeRow(cat, i, s, zp, apertures.length, fluxFrac.length);
+    writeRow(cols, i, s, zp, apertures.length, fluxFrac.length);
   }
   return cat;
 }
 
 const ell = { a: 0, b: 0, theta: 0 };
 
-function set(cat: Catalog, name: string, i: number, v: number): void {
-  (cat[name] as CatalogColumn)[i] = v;
+/**
+ * The measured columns as fixed properties of one object (a catalog is a dictionary of dozens of columns: looking
+ * each up by name for every row costs more than the row).
+ */
+function columnsOf(cat: Catalog) {
+  return {
+    NUMBER: cat.NUMBER,
+    FLAGS: cat.FLAGS,
+    FLAGS_WIN: cat.FLAGS_WIN,
+    X_IMAGE: cat.X_IMAGE,
+    Y_IMAGE: cat.Y_IMAGE,
+    XPEAK_IMAGE: cat.XPEAK_IMAGE,
+    YPEAK_IMAGE: cat.YPEAK_IMAGE,
+    XMIN_IMAGE: cat.XMIN_IMAGE,
+    YMIN_IMAGE: cat.YMIN_IMAGE,
+    XMAX_IMAGE: cat.XMAX_IMAGE,
+    YMAX_IMAGE: cat.YMAX_IMAGE,
+    X2_IMAGE: cat.X2_IMAGE,
+    Y2_IMAGE: cat.Y2_IMAGE,
+    XY_IMAGE: cat.XY_IMAGE,
+    CXX_IMAGE: cat.CXX_IMAGE,
+    CYY_IMAGE: cat.CYY_IMAGE,
+    CXY_IMAGE: cat.CXY_IMAGE,
+    A_IMAGE: cat.A_IMAGE,
+    B_IMAGE: cat.B_IMAGE,
+    THETA_IMAGE: cat.THETA_IMAGE,
+    ELONGATION: cat.ELONGATION,
+    ELLIPTICITY: cat.ELLIPTICITY,
+    ERRX2_IMAGE: cat.ERRX2_IMAGE,
+    ERRY2_IMAGE: cat.ERRY2_IMAGE,
+    ERRXY_IMAGE: cat.ERRXY_IMAGE,
+    ERRA_IMAGE: cat.ERRA_IMAGE,
+    ERRB_IMAGE: cat.ERRB_IMAGE,
+    ERRTHETA_IMAGE: cat.ERRTHETA_IMAGE,
+    XWIN_IMAGE: cat.XWIN_IMAGE,
+    YWIN_IMAGE: cat.YWIN_IMAGE,
+    X2WIN_IMAGE: cat.X2WIN_IMAGE,
+    Y2WIN_IMAGE: cat.Y2WIN_IMAGE,
+    XYWIN_IMAGE: cat.XYWIN_IMAGE,
+    AWIN_IMAGE: cat.AWIN_IMAGE,
+    BWIN_IMAGE: cat.BWIN_IMAGE,
+    THETAWIN_IMAGE: cat.THETAWIN_IMAGE,
+    ERRX2WIN_IMAGE: cat.ERRX2WIN_IMAGE,
+    ERRY2WIN_IMAGE: cat.ERRY2WIN_IMAGE,
+    ERRXYWIN_IMAGE: cat.ERRXYWIN_IMAGE,
+    ERRAWIN_IMAGE: cat.ERRAWIN_IMAGE,
+    ERRBWIN_IMAGE: cat.ERRBWIN_IMAGE,
+    ERRTHETAWIN_IMAGE: cat.ERRTHETAWIN_IMAGE,
+    NITER_WIN: cat.NITER_WIN,
+    ISOAREA_IMAGE: cat.ISOAREA_IMAGE,
+    ISOAREAF_IMAGE: cat.ISOAREAF_IMAGE,
+    FLUX_ISO: cat.FLUX_ISO,
+    FLUXERR_ISO: cat.FLUXERR_ISO,
+    MAG_ISO: cat.MAG_ISO,
+    MAGERR_ISO: cat.MAGERR_ISO,
+    FLUX_APER: cat.FLUX_APER,
+    FLUXERR_APER: cat.FLUXERR_APER,
+    MAG_APER: cat.MAG_APER,
+    MAGERR_APER: cat.MAGERR_APER,
+    FLUX_AUTO: cat.FLUX_AUTO,
+    FLUXERR_AUTO: cat.FLUXERR_AUTO,
+    MAG_AUTO: cat.MAG_AUTO,
+    MAGERR_AUTO: cat.MAGERR_AUTO,
+    KRON_RADIUS: cat.KRON_RADIUS,
+    FLUX_WIN: cat.FLUX_WIN,
+    FLUXERR_WIN: cat.FLUXERR_WIN,
+    MAG_WIN: cat.MAG_WIN,
+    MAGERR_WIN: cat.MAGERR_WIN,
+    SNR_WIN: cat.SNR_WIN,
+    FLUX_RADIUS: cat.FLUX_RADIUS,
+    FWHM_IMAGE: cat.FWHM_IMAGE,
+    FLUX_MAX: cat.FLUX_MAX,
+    BACKGROUND: cat.BACKGROUND,
+    THRESHOLD: cat.THRESHOLD,
+  };
 }
+type Columns = ReturnType<typeof columnsOf>;
 
 /** Copy one object's state into row i of the catalog (1-based positions, magnitudes, error ellipses). */
-function writeRow(cat: Catalog, i: number, s: ObjState, zp: number, nAper: number, nFrac: number): void {
-  set(cat, 'NUMBER', i, s.label);
-  set(cat, 'FLAGS', i, s.flags);
-  set(cat, 'FLAGS_WIN', i, s.winFlags);
-  set(cat, 'X_IMAGE', i, s.mx + 1);
-  set(cat, 'Y_IMAGE', i, s.my + 1);
-  set(cat, 'XPEAK_IMAGE', i, s.peakX + 1);
-  set(cat, 'YPEAK_IMAGE', i, s.peakY + 1);
-  set(cat, 'XMIN_IMAGE', i, s.xmin + 1);
-  set(cat, 'YMIN_IMAGE', i, s.ymin + 1);
-  set(cat, 'XMAX_IMAGE', i, s.xmax + 1);
-  set(cat, 'YMAX_IMAGE', i, s.ymax + 1);
-  set(cat, 'X2_IMAGE', i, s.mx2);
-  set(cat, 'Y2_IMAGE', i, s.my2);
-  set(cat, 'XY_IMAGE', i, s.mxy);
-  set(cat, 'CXX_IMAGE', i, s.cxx);
-  set(cat, 'CYY_IMAGE', i, s.cyy);
-  set(cat, 'CXY_IMAGE', i, s.cxy);
-  set(cat, 'A_IMAGE', i, s.a);
-  set(cat, 'B_IMAGE', i, s.b);
-  set(cat, 'THETA_IMAGE', i, s.theta);
-  set(cat, 'ELONGATION', i, s.a / s.b);
-  set(cat, 'ELLIPTICITY', i, 1 - s.b / s.a);
-  set(cat, 'ERRX2_IMAGE', i, s.errMx2);
-  set(cat, 'ERRY2_IMAGE', i, s.errMy2);
-  set(cat, 'ERRXY_IMAGE', i, s.errMxy);
+function writeRow(c: Columns, i: number, s: ObjState, zp: number, nAper: number, nFrac: number): void {
+  c.NUMBER[i] = s.label;
+  c.FLAGS[i] = s.flags;
+  c.FLAGS_WIN[i] = s.winFlags;
+  c.X_IMAGE[i] = s.mx + 1;
+  c.Y_IMAGE[i] = s.my + 1;
+  c.XPEAK_IMAGE[i] = s.peakX + 1;
+  c.YPEAK_IMAGE[i] = s.peakY + 1;
+  c.XMIN_IMAGE[i] = s.xmin + 1;
+  c.YMIN_IMAGE[i] = s.ymin + 1;
+  c.XMAX_IMAGE[i] = s.xmax + 1;
+  c.YMAX_IMAGE[i] = s.ymax + 1;
+  c.X2_IMAGE[i] = s.mx2;
+  c.Y2_IMAGE[i] = s.my2;
+  c.XY_IMAGE[i] = s.mxy;
+  c.CXX_IMAGE[i] = s.cxx;
+  c.CYY_IMAGE[i] = s.cyy;
+  c.CXY_IMAGE[i] = s.cxy;
+  c.A_IMAGE[i] = s.a;
+  c.B_IMAGE[i] = s.b;
+  c.THETA_IMAGE[i] = s.theta;
+  c.ELONGATION[i] = s.a / s.b;
+  c.ELLIPTICITY[i] = 1 - s.b / s.a;
+  c.ERRX2_IMAGE[i] = s.errMx2;
+  c.ERRY2_IMAGE[i] = s.errMy2;
+  c.ERRXY_IMAGE[i] = s.errMxy;
   momentEllipse(s.errMx2, s.errMy2, s.errMxy, ell);
-  set(cat, 'ERRA_IMAGE', i, ell.a);
-  set(cat, 'ERRB_IMAGE', i, ell.b);
-  set(cat, 'ERRTHETA_IMAGE', i, ell.theta);
-  set(cat, 'XWIN_IMAGE', i, s.xwin + 1);
-  set(cat, 'YWIN_IMAGE', i, s.ywin + 1);
-  set(cat, 'X2WIN_IMAGE', i, s.winMx2);
-  set(cat, 'Y2WIN_IMAGE', i, s.winMy2);
-  set(cat, 'XYWIN_IMAGE', i, s.winMxy);
+  c.ERRA_IMAGE[i] = ell.a;
+  c.ERRB_IMAGE[i] = ell.b;
+  c.ERRTHETA_IMAGE[i] = ell.theta;
+  c.XWIN_IMAGE[i] = s.xwin + 1;
+  c.YWIN_IMAGE[i] = s.ywin + 1;
+  c.X2WIN_IMAGE[i] = s.winMx2;
+  c.Y2WIN_IMAGE[i] = s.winMy2;
+  c.XYWIN_IMAGE[i] = s.winMxy;
   momentEllipse(s.winMx2, s.winMy2, s.winMxy, ell);
-  set(cat, 'AWIN_IMAGE', i, ell.a);
-  set(cat, 'BWIN_IMAGE', i, ell.b);
-  set(cat, 'THETAWIN_IMAGE', i, ell.theta);
-  set(cat, 'ERRX2WIN_IMAGE', i, s.winErrMx2);
-  set(cat, 'ERRY2WIN_IMAGE', i, s.winErrMy2);
-  set(cat, 'ERRXYWIN_IMAGE', i, s.winErrMxy);
+  c.AWIN_IMAGE[i] = ell.a;
+  c.BWIN_IMAGE[i] = ell.b;
+  c.THETAWIN_IMAGE[i] = ell.theta;
+  c.ERRX2WIN_IMAGE[i] = s.winErrMx2;
+  c.ERRY2WIN_IMAGE[i] = s.winErrMy2;
+  c.ERRXYWIN_IMAGE[i] = s.winErrMxy;
   momentEllipse(s.winErrMx2, s.winErrMy2, s.winErrMxy, ell);
-  set(cat, 'ERRAWIN_IMAGE', i, ell.a);
-  set(cat, 'ERRBWIN_IMAGE', i, ell.b);
-  set(cat, 'ERRTHETAWIN_IMAGE', i, ell.theta);
-  set(cat, 'NITER_WIN', i, s.winNiter);
-  set(cat, 'ISOAREA_IMAGE', i, s.isoArea);
-  set(cat, 'ISOAREAF_IMAGE', i, s.npix);
+  c.ERRAWIN_IMAGE[i] = ell.a;
+  c.ERRBWIN_IMAGE[i] = ell.b;
+  c.ERRTHETAWIN_IMAGE[i] = ell.theta;
+  c.NITER_WIN[i] = s.winNiter;
+  c.ISOAREA_IMAGE[i] = s.isoArea;
+  c.ISOAREAF_IMAGE[i] = s.npix;
   const isoErr = Math.sqrt(s.isoVar);
-  set(cat, 'FLUX_ISO', i, s.isoFlux);
-  set(cat, 'FLUXERR_ISO', i, isoErr);
-  set(cat, 'MAG_ISO', i, fluxToMag(s.isoFlux, zp));
-  set(cat, 'MAGERR_ISO', i, fluxErrToMagErr(s.isoFlux, isoErr));
+  c.FLUX_ISO[i] = s.isoFlux;
+  c.FLUXERR_ISO[i] = isoErr;
+  c.MAG_ISO[i] = fluxToMag(s.isoFlux, zp);
+  c.MAGERR_ISO[i] = fluxErrToMagErr(s.isoFlux, isoErr);
   for (let k = 0; k < nAper; k++) {
     const j = i * nAper + k;
     const f = s.aperFlux[k];
     const e = Math.sqrt(s.aperVar[k]);
-    set(cat, 'FLUX_APER', j, f);
-    set(cat, 'FLUXERR_APER', j, e);
-    set(cat, 'MAG_APER', j, fluxToMag(f, zp));
-    set(cat, 'MAGERR_APER', j, fluxErrToMagErr(f, e));
+    c.FLUX_APER[j] = f;
+    c.FLUXERR_APER[j] = e;
+    c.MAG_APER[j] = fluxToMag(f, zp);
+    c.MAGERR_APER[j] = fluxErrToMagErr(f, e);
   }
   const autoErr = Math.sqrt(s.autoVar);
-  set(cat, 'FLUX_AUTO', i, s.autoFlux);
-  set(cat, 'FLUXERR_AUTO', i, autoErr);
-  set(cat, 'MAG_AUTO', i, fluxToMag(s.autoFlux, zp));
-  set(cat, 'MAGERR_AUTO', i, fluxErrToMagErr(s.autoFlux, autoErr));
-  set(cat, 'KRON_RADIUS', i, s.kron);
+  c.FLUX_AUTO[i] = s.autoFlux;
+  c.FLUXERR_AUTO[i] = autoErr;
+  c.MAG_AUTO[i] = fluxToMag(s.autoFlux, zp);
+  c.MAGERR_AUTO[i] = fluxErrToMagErr(s.autoFlux, autoErr);
+  c.KRON_RADIUS[i] = s.kron;
   const winErr = Math.sqrt(s.winVar);
-  set(cat, 'FLUX_WIN', i, s.winFlux);
-  set(cat, 'FLUXERR_WIN', i, winErr);
-  set(cat, 'MAG_WIN', i, fluxToMag(s.winFlux, zp));
-  set(cat, 'MAGERR_WIN', i, fluxErrToMagErr(s.winFlux, winErr));
-  set(cat, 'SNR_WIN', i, winSnr(s));
-  for (let k = 0; k < nFrac; k++) set(cat, 'FLUX_RADIUS', i * nFrac + k, s.fluxRadius[k]);
-  set(cat, 'FWHM_IMAGE', i, s.fwhm);
-  set(cat, 'FLUX_MAX', i, s.peak);
-  set(cat, 'BACKGROUND', i, s.bkg);
-  set(cat, 'THRESHOLD', i, s.thresh);
+  c.FLUX_WIN[i] = s.winFlux;
+  c.FLUXERR_WIN[i] = winErr;
+  c.MAG_WIN[i] = fluxToMag(s.winFlux, zp);
+  c.MAGERR_WIN[i] = fluxErrToMagErr(s.winFlux, winErr);
+  c.SNR_WIN[i] = winSnr(s);
+  for (let k = 0; k < nFrac; k++) c.FLUX_RADIUS[i * nFrac + k] = s.fluxRadius[k];
+  c.FWHM_IMAGE[i] = s.fwhm;
+  c.FLUX_MAX[i] = s.peak;
+  c.BACKGROUND[i] = s.bkg;
+  c.THRESHOLD[i] = s.thresh;
 }
