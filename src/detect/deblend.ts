@@ -15,6 +15,7 @@
 import type { GlibcRand } from './rand.js';
 import { LutzScratch, sextractorListOrder } from './lutzorder.js';
 import { edgeFlag, gatherUp } from './gather.js';
+import { find } from './label.js';
 
 export interface DeblendContext {
   readonly width: number;
@@ -181,17 +182,6 @@ interface LevelTree {
   parent: number[];
 }
 
-function findRoot(parent: Int32Array, i: number): number {
-  let r = i;
-  while (parent[r] !== r) r = parent[r];
-  while (parent[i] !== r) {
-    const nx = parent[i];
-    parent[i] = r;
-    i = nx;
-  }
-  return r;
-}
-
 /**
  * The parts of the object above each level, from one union-find pass over the pixels added level by level from
  * the top ("live" lists the current roots); null when no level has two parts (nothing can split). Kept apart from
@@ -245,8 +235,8 @@ function levelTree(
           if (xx < 0 || xx >= bw || (dx === 0 && dy === 0)) continue;
           const j = map[yy * bw + xx];
           if (j < 0 || parent[j] < 0) continue;
-          let ra = findRoot(parent, i);
-          let rb = findRoot(parent, j);
+          let ra = find(parent, i);
+          let rb = find(parent, j);
           if (ra === rb) continue;
           if (size[ra] < size[rb] || (size[ra] === size[rb] && ra > rb)) {
             const tmp = ra;
@@ -279,7 +269,7 @@ function levelTree(
       t.parent.push(0);
     }
     for (let c = prevFirst; c < prevEnd; c++) {
-      const r = findRoot(parent, t.rep[c]);
+      const r = find(parent, t.rep[c]);
       t.parent[c] = stamp[r] === k ? node[r] : 0;
     }
     prevFirst = first;

@@ -38,7 +38,8 @@ class IntStack {
   }
 }
 
-function find(parent: Int32Array, i: number): number {
+/** Union-find root of i, with path compression. */
+export function find(parent: Int32Array, i: number): number {
   let r = i;
   while (parent[r] !== r) r = parent[r];
   while (parent[i] !== r) {
