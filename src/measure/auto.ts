@@ -9,7 +9,7 @@
  * The elliptical radius of each pixel is evaluated in single precision (Math.fround), as SExtractor does, so
  * that pixels lying on the ellipse boundary are included or excluded identically.
  */
-import { BLOCK_DETECTED, clipBox, isMasked, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
+import { BLOCK_DETECTED, isMasked, setBox, samplePixel, type Box, type MeasureContext, type Sample } from './context.js';
 import type { ObjState } from './state.js';
 
 const KRON_NSIG = 6;
@@ -29,11 +29,7 @@ function ellipseBox(ctx: MeasureContext, s: ObjState, k: number): void {
   const dylim = ey > 0 ? f(k / Math.sqrt(ey)) : 0;
   const mx = f(s.mx);
   const my = f(s.my);
-  box.xmin = Math.floor(f(mx - dxlim) + 0.5);
-  box.xmax = Math.floor(f(mx + dxlim) + 0.5) + 1;
-  box.ymin = Math.floor(f(my - dylim) + 0.5);
-  box.ymax = Math.floor(f(my + dylim) + 0.5) + 1;
-  clipBox(ctx, box);
+  setBox(ctx, box, Math.floor(f(mx - dxlim) + 0.5), Math.floor(f(mx + dxlim) + 0.5) + 1, Math.floor(f(my - dylim) + 0.5), Math.floor(f(my + dylim) + 0.5) + 1);
 }
 
 /** Single-precision elliptical radius^2 of offset (dx, dy), in SExtractor's operation order. */

@@ -280,22 +280,22 @@ export interface Box {
   clipped: boolean;
 }
 
-/** Clip a box to the image, recording whether anything was cut. */
-export function clipBox(ctx: MeasureContext, box: Box): void {
-  box.clipped = false;
-  if (box.xmin < 0) (box.xmin = 0), (box.clipped = true);
-  if (box.xmax > ctx.w) (box.xmax = ctx.w), (box.clipped = true);
-  if (box.ymin < 0) (box.ymin = 0), (box.clipped = true);
-  if (box.ymax > ctx.h) (box.ymax = ctx.h), (box.clipped = true);
+/**
+ * Set `box` to [xmin, xmax) x [ymin, ymax) clipped to the image, recording whether anything was cut. Every field
+ * is stored once, unconditionally, and a -0 becomes 0: a store that only edge objects reach, or a -0 in a field
+ * that held small integers, would send the optimised measurement loops back to the interpreter.
+ */
+export function setBox(ctx: MeasureContext, box: Box, xmin: number, xmax: number, ymin: number, ymax: number): void {
+  box.clipped = xmin < 0 || xmax > ctx.w || ymin < 0 || ymax > ctx.h;
+  box.xmin = xmin <= 0 ? 0 : xmin;
+  box.xmax = xmax > ctx.w ? ctx.w : xmax;
+  box.ymin = ymin <= 0 ? 0 : ymin;
+  box.ymax = ymax > ctx.h ? ctx.h : ymax;
 }
 
-/** SExtractor's box around a circle of radius r at (mx, my): (int)(m - r + 0.499999) .. (int)(m + r + 1.499999). */
+/** The box of a circle of radius r centred at (mx, my), as SExtractor rounds it, clipped to the image. */
 export function circleBox(ctx: MeasureContext, mx: number, my: number, r: number, box: Box): void {
-  box.xmin = Math.trunc(mx - r + 0.499999);
-  box.xmax = Math.trunc(mx + r + 1.499999);
-  box.ymin = Math.trunc(my - r + 0.499999);
-  box.ymax = Math.trunc(my + r + 1.499999);
-  clipBox(ctx, box);
+  setBox(ctx, box, Math.trunc(mx - r + 0.499999), Math.trunc(mx + r + 1.499999), Math.trunc(my - r + 0.499999), Math.trunc(my + r + 1.499999));
 }
 
 /**
