@@ -50,26 +50,22 @@ export function find(parent: Int32Array, i: number): number {
   return r;
 }
 
-/**
- * Label pixels with filtered > threshold (strictly, as SExtractor) that are not bad, 8-connected, keeping
- * components of at least minArea pixels. Components come out in SExtractor's completion order: by their last
- * pixel in raster order (an object is complete when the scan passes the end of its last row).
- * `on`, when given (zeroed, one byte per pixel), gets 1 at every such pixel whatever its component's size
- * (the map aboveThreshold makes, without another pass over the image).
- */
-export function labelComponents(
-  filtered: Float32Array,
-  width: number,
-  height: number,
-  threshold: Threshold,
-  bad: Uint8Array | null,
-  minArea: number,
-  on?: Uint8Array,
-): Components {
-  const x0s = new IntStack(1 << 14);
-  const x1s = new IntStack(1 << 14);
-  const rows = new IntStack(1 << 14);
-  let parent = new Int32Array(1 << 14);
+/** The runs of on-pixels (start, end, row) and their union-find parents: 8-connected runs of adjacent rows joined. */
+interface Runs {
+  x0s: IntStack;
+  x1s: IntStack;
+  rows: IntStack;
+  parent: Int32Array;
+}
+
+/** labelComponents' threshold scan (kept apart from the assembly below so that each compiles and is optimised alone). */
+function scanRuns(filtered: Float32Array, width: number, height: number, threshold: Threshold, bad: Uint8Array | null, on?: Uint8Array): Runs {
+  // small initial capacities: the stacks grow (doubling) in the first rows, while this loop still runs
+  // unoptimised, so that the optimised code has seen the growth paths (an unseen path deoptimises it mid-image)
+  const x0s = new IntStack(16);
+  const x1s = new IntStack(16);
+  const rows = new IntStack(16);
+  let parent = new Int32Array(16);
   let prevStart = 0;
   let prevEnd = 0;
   const constT = threshold.kind === 'constant' ? threshold.value : 0;
@@ -132,7 +128,26 @@ export function labelComponents(
     if (bad !== null && bad[p] !== 0) return false;
     return tmap === null ? v > constT : v > tmap[p];
   }
+  return { x0s, x1s, rows, parent };
+}
 
+/**
+ * Label pixels with filtered > threshold (strictly, as SExtractor) that are not bad, 8-connected, keeping
+ * components of at least minArea pixels. Components come out in SExtractor's completion order: by their last
+ * pixel in raster order (an object is complete when the scan passes the end of its last row).
+ * `on`, when given (zeroed, one byte per pixel), gets 1 at every such pixel whatever its component's size
+ * (the map aboveThreshold makes, without another pass over the image).
+ */
+export function labelComponents(
+  filtered: Float32Array,
+  width: number,
+  height: number,
+  threshold: Threshold,
+  bad: Uint8Array | null,
+  minArea: number,
+  on?: Uint8Array,
+): Components {
+  const { x0s, x1s, rows, parent } = scanRuns(filtered, width, height, threshold, bad, on);
   const nruns = x0s.length;
   const size = new Int32Array(nruns);
   const lastRun = new Int32Array(nruns);
