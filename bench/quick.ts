@@ -2,7 +2,7 @@
  * lsst-quick against source-extractor on the same images, same config and columns, catalogs written:
  *   - a 4096x4096 image (sextractor/galaxies.fits tiled 4x4, ~14,000-18,000 objects)
  *   - a 2048x4096 CCD (galaxies.fits tiled 2x4)
- *   - a 4-HDU MEF of 2048x2048 CCDs (for --jobs)
+ *   - 4-HDU and 12-HDU MEFs of 2048x2048 CCDs (for --jobs)
  * Wall time and peak RSS from /usr/bin/time -v. Usage: npm run build && npx tsx bench/quick.ts [--reps N]
  */
 import { spawnSync } from 'node:child_process';
@@ -78,6 +78,8 @@ for (const [label, file, extra] of [
   ['2048x4096 CCD, galaxies tiled 2x4', make('gal2x4.fits', [2, 4]), []],
   ['MEF 4 x 2048x2048, --jobs 1', make('mef4.fits', [2, 2], 4), ['--jobs', '1']],
   ['MEF 4 x 2048x2048, --jobs 2', make('mef4.fits', [2, 2], 4), ['--jobs', '2']],
+  ['MEF 12 x 2048x2048, --jobs 1', make('mef12.fits', [2, 2], 12), ['--jobs', '1']],
+  ['MEF 12 x 2048x2048, --jobs 2', make('mef12.fits', [2, 2], 12), ['--jobs', '2']],
 ] as [string, string, string[]][]) {
   const s = best(sex(file));
   const o = best(ours(file, extra));
