@@ -81,11 +81,13 @@ export async function runPool<I, O>(entry: URL, tasks: readonly I[], jobs: numbe
     await Promise.all(
       workers.map(async (w) => {
         if (failure !== undefined) return w.terminate();
-        const exited = once(w, 'exit');
+        const exited = once(w, 'exit').catch(() => undefined);
         w.postMessage(null);
-        const timer = setTimeout(() => void w.terminate(), 1000);
-        await exited.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+        await Promise.race([exited, late]);
         clearTimeout(timer);
+        await w.terminate(); // no-op once it has exited
       }),
     );
   }
