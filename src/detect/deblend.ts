@@ -100,8 +100,9 @@ export function deblend(root: Int32Array, t0: number, ctx: DeblendContext, s: De
     fdflux += v;
     if (v > fdpeak) fdpeak = v;
   }
+  // an object that stays whole keeps `root` itself (a view of the labelling's pixel list: no copy per object)
   const whole = (): Child[] => [
-    { pixels: root.slice(), flags: edgeFlag(root, 0, n, width, height), centre: null, order: wantOrder ? sextractorListOrder(root, width, s.lutz) : null },
+    { pixels: root, flags: edgeFlag(root, 0, n, width, height), centre: null, order: wantOrder ? sextractorListOrder(root, width, s.lutz) : null },
   ];
   const xn = ctx.nthresh;
   if (xn < 2 || n < 2 * ctx.partMinArea || !(t0 > 0) || !(fdpeak > t0)) return whole();
