@@ -14,7 +14,7 @@ import { FitsError } from './errors.js';
 import { FitsFile, type Hdu } from './file.js';
 import type { Header } from './header.js';
 import type { Plane } from '../image/types.js';
-import { decodePixels, defaultOutput, isOffsetInteger, type PixelArray, type PixelOutput, type Scaling } from './pixels.js';
+import { decodePixels, defaultOutput, isOffsetInteger, needsConversion, type PixelArray, type PixelOutput, type Scaling } from './pixels.js';
 
 export interface ImageReadOptions {
   as?: PixelOutput;
@@ -129,6 +129,12 @@ export function readImageRows(file: FitsFile, hdu: number | string | Hdu, y0: nu
   const scaling = imageScaling(h.header, h.bitpix);
   const out = opts.as ?? defaultOutput(h.bitpix);
   const nbytes = width * ny * bpp;
+  // converted pixels (integers, scaled values) are decoded a few rows at a time into the output array: no
+  // second full-size buffer for the stored bytes
+  if (needsConversion(h.bitpix, scaling, out) && nbytes > CHUNK_BYTES) {
+    const data = readConverted(file, h, width, y0, ny, bpp, scaling, out as 'float32' | 'float64');
+    return { width, height: ny, y0, axes, bitpix: h.bitpix, data, scaled: true, scaling, header: h.header, hdu: h.index };
+  }
   let raw: Uint8Array;
   try {
     raw = new Uint8Array(nbytes);
@@ -143,6 +149,33 @@ export function readImageRows(file: FitsFile, hdu: number | string | Hdu, y0: nu
   }
   const { data, scaled } = decodePixels(raw, h.bitpix, scaling, out);
   return { width, height: ny, y0, axes, bitpix: h.bitpix, data, scaled, scaling, header: h.header, hdu: h.index };
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/** Rows [y0, y0 + ny) read and converted to floats CHUNK_BYTES of stored bytes at a time. */
+function readConverted(file: FitsFile, h: Hdu, width: number, y0: number, ny: number, bpp: number, scaling: Scaling, out: 'float32' | 'float64'): Float32Array | Float64Array {
+  let dst: Float32Array | Float64Array;
+  try {
+    dst = out === 'float32' ? new Float32Array(width * ny) : new Float64Array(width * ny);
+  } catch (e) {
+    throw new FitsError(`cannot allocate the image (${width} x ${ny} pixels): ${(e as Error).message}`, file.name, h.index);
+  }
+  const rowBytes = width * bpp;
+  const rowsPer = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+  const buf = new Uint8Array(rowsPer * rowBytes);
+  for (let r = 0; r < ny; r += rowsPer) {
+    const k = Math.min(rowsPer, ny - r);
+    const part = buf.subarray(0, k * rowBytes);
+    try {
+      file.source.readInto(h.dataOffset + (y0 + r) * rowBytes, part);
+    } catch (e) {
+      if (e instanceof FitsError) throw e.locate(file.name, h.index);
+      throw e;
+    }
+    decodePixels(part, h.bitpix, scaling, out, dst.subarray(r * width, (r + k) * width));
+  }
+  return dst;
 }
 
 /** Open a file, read one image (default: the first with data), close the file. */

@@ -93,8 +93,16 @@ function view(raw: Uint8Array, bitpix: number): PixelArray {
  * byte-swapped IN PLACE and may be returned as a view. Returns the array and whether scaling was applied.
  * 'native' output: the stored type, with the unsigned offsets applied (Uint16Array, Uint32Array,
  * BigUint64Array, Int8Array); any other BSCALE/BZERO is NOT applied (scaled = false) and BLANK is kept.
+ * `into`: for a float output that needs a conversion (see needsConversion), the array to write (of the pixel
+ * count) instead of a new one.
  */
-export function decodePixels(raw: Uint8Array, bitpix: number, sc: Scaling, out: PixelOutput): { data: PixelArray; scaled: boolean } {
+export function decodePixels(
+  raw: Uint8Array,
+  bitpix: number,
+  sc: Scaling,
+  out: PixelOutput,
+  into?: Float32Array | Float64Array,
+): { data: PixelArray; scaled: boolean } {
   const bpp = Math.abs(bitpix) / 8;
   if (raw.byteOffset % bpp !== 0) throw new Error('decodePixels: raw bytes are not aligned');
   swapToHost(raw, bpp);
@@ -107,7 +115,8 @@ export function decodePixels(raw: Uint8Array, bitpix: number, sc: Scaling, out: 
   const blank = bitpix > 0 ? sc.blank : undefined;
   if (bitpix === -32 && out === 'float32' && trivial) return { data: view(raw, -32), scaled: true };
   if (bitpix === -64 && out === 'float64' && trivial) return { data: view(raw, -64), scaled: true };
-  const dst = out === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const dst = into ?? (out === 'float32' ? new Float32Array(n) : new Float64Array(n));
+  if (dst.length !== n) throw new Error('decodePixels: destination length differs from the pixel count');
   if (bitpix === 64) {
     decode64(raw, sc, blank, dst);
     return { data: dst, scaled: true };
@@ -131,6 +140,13 @@ export function decodePixels(raw: Uint8Array, bitpix: number, sc: Scaling, out: 
     }
   }
   return { data: dst, scaled: true };
+}
+
+/** Whether decodePixels writes a new float array for this output (otherwise it returns a view of the raw bytes). */
+export function needsConversion(bitpix: number, sc: Scaling, out: PixelOutput): boolean {
+  if (out === 'native') return false;
+  const trivial = sc.bscale === 1 && sc.bzero === 0;
+  return !((bitpix === -32 && out === 'float32' && trivial) || (bitpix === -64 && out === 'float64' && trivial));
 }
 
 /** Apply the unsigned/signed-byte offset by flipping the sign bit in place; returns the offset-type view. */
