@@ -141,17 +141,22 @@ export function readImageRows(file: FitsFile, hdu: number | string | Hdu, y0: nu
   } catch (e) {
     throw new FitsError(`cannot allocate ${nbytes} bytes for the image: ${(e as Error).message}`, file.name, h.index);
   }
-  try {
-    file.source.readInto(h.dataOffset + y0 * width * bpp, raw);
-  } catch (e) {
-    if (e instanceof FitsError) throw e.locate(file.name, h.index);
-    throw e;
-  }
+  readData(file, h, h.dataOffset + y0 * width * bpp, raw);
   const { data, scaled } = decodePixels(raw, h.bitpix, scaling, out);
   return { width, height: ny, y0, axes, bitpix: h.bitpix, data, scaled, scaling, header: h.header, hdu: h.index };
 }
 
 const CHUNK_BYTES = 1 << 20;
+
+/** Fill `target` from the file at `offset`; a FitsError names the file and HDU. */
+function readData(file: FitsFile, h: Hdu, offset: number, target: Uint8Array): void {
+  try {
+    file.source.readInto(offset, target);
+  } catch (e) {
+    if (e instanceof FitsError) throw e.locate(file.name, h.index);
+    throw e;
+  }
+}
 
 /** Rows [y0, y0 + ny) read and converted to floats CHUNK_BYTES of stored bytes at a time. */
 function readConverted(file: FitsFile, h: Hdu, width: number, y0: number, ny: number, bpp: number, scaling: Scaling, out: 'float32' | 'float64'): Float32Array | Float64Array {
@@ -167,12 +172,7 @@ function readConverted(file: FitsFile, h: Hdu, width: number, y0: number, ny: nu
   for (let r = 0; r < ny; r += rowsPer) {
     const k = Math.min(rowsPer, ny - r);
     const part = buf.subarray(0, k * rowBytes);
-    try {
-      file.source.readInto(h.dataOffset + (y0 + r) * rowBytes, part);
-    } catch (e) {
-      if (e instanceof FitsError) throw e.locate(file.name, h.index);
-      throw e;
-    }
+    readData(file, h, h.dataOffset + (y0 + r) * rowBytes, part);
     decodePixels(part, h.bitpix, scaling, out, dst.subarray(r * width, (r + k) * width));
   }
   return dst;

@@ -113,8 +113,7 @@ export function decodePixels(
     return { data: view(raw, bitpix), scaled: trivial };
   }
   const blank = bitpix > 0 ? sc.blank : undefined;
-  if (bitpix === -32 && out === 'float32' && trivial) return { data: view(raw, -32), scaled: true };
-  if (bitpix === -64 && out === 'float64' && trivial) return { data: view(raw, -64), scaled: true };
+  if (!needsConversion(bitpix, sc, out)) return { data: view(raw, bitpix), scaled: true };
   const dst = into ?? (out === 'float32' ? new Float32Array(n) : new Float64Array(n));
   if (dst.length !== n) throw new Error('decodePixels: destination length differs from the pixel count');
   if (bitpix === 64) {
