@@ -17,6 +17,9 @@ import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
+// the launcher's naming rules (entry -> bundle -> cache), from the module tsc has just built
+const { bundleOf, cacheOf } = await import(pathToFileURL(path.join(dist, 'util/code-cache.js')).href);
+const ENTRIES = ['quick/cli.js', 'quick/hdu-worker.js'].map((e) => path.join(dist, e));
 
 /** import.meta.url of a module -> its file URL, computed at run time from the bundle's directory `outDir`. */
 const metaUrl = (outDir) => ({
@@ -31,11 +34,11 @@ const metaUrl = (outDir) => ({
   },
 });
 
-for (const entry of ['quick/cli.js', 'quick/hdu-worker.js']) {
-  const outfile = path.join(dist, entry.replace(/\.js$/, '.cjs'));
-  rmSync(`${outfile}.cache`, { force: true });
+for (const entry of ENTRIES) {
+  const outfile = bundleOf(entry);
+  rmSync(cacheOf(outfile), { force: true });
   await esbuild.build({
-    entryPoints: [path.join(dist, entry)],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -73,8 +76,9 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-for (const entry of ['quick/cli.js', 'quick/hdu-worker.js']) {
-  const cache = path.join(dist, entry.replace(/\.js$/, '.cjs.cache'));
+for (const entry of ENTRIES) {
+  const bundle = bundleOf(entry);
+  const cache = cacheOf(bundle);
   if (!existsSync(cache)) throw new Error(`training run wrote no ${path.relative(root, cache)}`);
-  console.log(`bundle: ${path.relative(root, cache.replace(/\.cache$/, ''))} (+ .cache, ${(statSync(cache).size / 1024).toFixed(0)} KiB)`);
+  console.log(`bundle: ${path.relative(root, bundle)} (+ .cache, ${(statSync(cache).size / 1024).toFixed(0)} KiB)`);
 }

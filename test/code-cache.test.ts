@@ -4,13 +4,13 @@
  * dist/'s modules. The end-to-end case needs `npm run build` (CI builds first) and skips with a message without it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { imageHdu, writeFits } from '../src/fits/write.js';
 import { simulateCcd } from '../src/sim/index.js';
-import { bundleOf, freshBundle } from '../src/util/code-cache.js';
+import { bundleOf, freshBundle, usableBundle } from '../src/util/code-cache.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const tmp = mkdtempSync(path.join(tmpdir(), 'code-cache-'));
@@ -69,7 +69,7 @@ describe('runBundle', () => {
   }, 60_000);
 });
 
-const built = existsSync(path.join(ROOT, 'dist/quick/cli.cjs')) && freshBundle(path.join(ROOT, 'dist/quick/cli.cjs'), path.join(ROOT, 'dist/quick/cli.js'));
+const built = usableBundle(path.join(ROOT, 'dist/quick/cli.js')) !== undefined;
 if (!built) console.warn('code-cache.test: no fresh dist/quick/cli.cjs (run `npm run build`): the lsst-quick bundle case is skipped');
 
 describe.skipIf(!built)('lsst-quick from its bundle', () => {

@@ -7,15 +7,14 @@
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { bundleOf, freshBundle } from './code-cache.js';
+import { usableBundle } from './code-cache.js';
 
 export function spawnWorker(entry: URL, workerData: unknown): Worker {
   if (entry.pathname.endsWith('.ts'))
     return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
   // built: the entry's bundle with its code cache when there is a fresh one (see code-cache.ts)
-  const file = fileURLToPath(entry);
-  const bundle = bundleOf(file);
-  if (freshBundle(bundle, file)) {
+  const bundle = usableBundle(fileURLToPath(entry));
+  if (bundle) {
     const loader = new URL('./code-cache.js', import.meta.url).href;
     return new Worker(`import(${JSON.stringify(loader)}).then((m) => m.runBundle(${JSON.stringify(bundle)}))`, { eval: true, workerData });
   }
