@@ -43,6 +43,14 @@ export interface Child {
   readonly order: Int32Array | null;
 }
 
+/** An object's bounding box: origin and size of the local map (DeblendScratch.map) of its pixels. */
+export interface ObjectBox {
+  readonly xmin: number;
+  readonly ymin: number;
+  readonly bw: number;
+  readonly bh: number;
+}
+
 /** Growable scratch buffers shared across objects (no per-pixel allocation). */
 export class DeblendScratch {
   map = new Int32Array(0);

@@ -7,7 +7,7 @@
  * the glibc draws the result matches a Linux SExtractor pixel for pixel (barring rare last-bit ties).
  */
 import { FLAG } from './types.js';
-import type { Child, DeblendContext, DeblendScratch } from './deblend.js';
+import type { Child, DeblendContext, DeblendScratch, ObjectBox } from './deblend.js';
 import { sextractorListOrder } from './lutzorder.js';
 import { SEX_PI, objectMoments, type Moments } from './moments.js';
 import { GlibcRand } from './rand.js';
@@ -48,7 +48,7 @@ export function gatherUp(
   branches: { rep: number; thresh: number }[],
   ctx: DeblendContext,
   s: DeblendScratch,
-  box: { xmin: number; ymin: number; bw: number; bh: number },
+  box: ObjectBox,
   wantOrder: boolean,
 ): Child[] {
   const { width, height, filtered, image } = ctx;
@@ -101,7 +101,7 @@ function floodBranch(
   width: number,
   filtered: Float32Array,
   s: DeblendScratch,
-  box: { xmin: number; ymin: number; bw: number; bh: number },
+  box: ObjectBox,
 ): Int32Array {
   const { xmin, ymin, bw, bh } = box;
   const owner = s.owner;
@@ -148,7 +148,7 @@ function shareWings(
   width: number,
   draws: DeblendContext['draws'],
   s: DeblendScratch,
-  box: { xmin: number; ymin: number; bw: number; bh: number },
+  box: ObjectBox,
 ): Int32Array {
   const { xmin, ymin, bw } = box;
   const owner = s.owner;
@@ -201,7 +201,7 @@ function appendShared(
   mark: number,
   width: number,
   s: DeblendScratch,
-  box: { xmin: number; ymin: number; bw: number; bh: number },
+  box: ObjectBox,
 ): void {
   const { xmin, ymin, bw } = box;
   const owner = s.owner;
