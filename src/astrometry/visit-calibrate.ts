@@ -8,10 +8,11 @@
  */
 import type { Camera, DetectorGeom, Pointing } from '../camera/types.js';
 import type { Catalog } from '../catalog/schema.js';
-import { Header, type Card } from '../fits/header.js';
+import { Header } from '../fits/header.js';
 import { applyVisitZeroPoint, solveVisitPhotometry, visitPhotSummary, type VisitPhotOptions, type VisitPhotSolution, type VisitPhotSummary } from '../photocal/visit-photcal.js';
 import type { RefCatalog } from './refcat.js';
 import type { Wcs } from './wcs.js';
+import type { Calibration } from '../pipeline/calibrate.js';
 import { visitAstromSummary, type VisitAstromSummary, type VisitAstromSummaryOptions } from './visit-summary.js';
 import { ccdWcsFromVisit, solveVisitAstrometry, usableSummaries, type GatheredSummary, type VisitAstromOptions, type VisitAstromSolution } from './visit-solve.js';
 
@@ -61,19 +62,10 @@ export function solveVisitCalibration(
   return { astrometry: a.solution, photometry: p };
 }
 
-export interface VisitCcdCalibration {
-  catalog: Catalog;
-  /** cards for the catalog table's header */
-  cards: Card[];
+/** A CCD's share of the visit calibration: what quick mode's per-CCD calibration returns, and the CCD's WCS. */
+export interface VisitCcdCalibration extends Calibration {
   /** the CCD's TAN-SIP WCS (undefined when the visit astrometry failed: the header WCS is kept) */
   wcs?: Wcs;
-  astrometryOk: boolean;
-  /** the CCD's own residual rms (arcsec; NaN without stars) and stars used */
-  rmsArcsec: number;
-  nStars: number;
-  zeroPoint: number;
-  zeroPointErr: number;
-  apcorr: number;
 }
 
 /**

@@ -21,6 +21,7 @@ export interface Calibration {
   /** cards for the catalog table's header */
   cards: Card[];
   astrometryOk: boolean;
+  /** the CCD's own residual rms (arcsec; NaN without stars) and stars used */
   rmsArcsec: number;
   nStars: number;
   zeroPoint: number;
