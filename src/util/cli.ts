@@ -121,11 +121,8 @@ export async function runProgram(
       setExit,
     );
     await y.parseAsync();
-    if (usageError) {
-      process.stderr.write(`${prog}: error: ${oneLine(usageError)} (see ${prog} --help)\n`);
-      return EXIT.usage;
-    }
   } catch (err) {
+    // a usage error arrives here: fail() throws it
     if (usageError) {
       process.stderr.write(`${prog}: error: ${oneLine(usageError)} (see ${prog} --help)\n`);
       return EXIT.usage;
