@@ -14,7 +14,7 @@ import type { Config } from './config.js';
 import type { PipelineDef, SensorContext } from './sensor.js';
 import { loadCcd, type CcdInput, type LoadedCcd } from './load.js';
 import { calibrateStep, type Calibration } from './calibrate.js';
-import { fitPsfCcd, starsOf } from '../psf/fit.js';
+import { fitPsfCcd, starsOf, type CcdPsfInput } from '../psf/fit.js';
 import { reserveResiduals, type ReserveResiduals } from '../psf/validate.js';
 import type { PsfModel } from '../psf/model.js';
 
@@ -196,10 +196,15 @@ export interface PsfStepResult {
   nStars: number;
 }
 
+/** The PSF fit's view of a CCD: its background-subtracted image, noise (the weight map's when there is one), catalog. */
+export function psfInput(cat: Catalog, segmentation: Int32Array, maps: Maps, ccd: LoadedCcd): CcdPsfInput {
+  return { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation, catalog: cat };
+}
+
 /** PSF model of the CCD (its stars, polynomial in CCD pixels) and PSF photometry of every source. */
 export function psfStep(cat: Catalog, det: Pick<DetectionResult, 'segmentation'>, maps: Maps, ccd: LoadedCcd, c: Config, detector: number): PsfStepResult {
   const r = fitPsfCcd(
-    { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: det.segmentation, catalog: cat },
+    psfInput(cat, det.segmentation, maps, ccd),
     { magZeropoint: cfgNum(c, 'MAG_ZEROPOINT'), select: { seed: detector } },
   );
   return { columns: { ...r.columns }, model: r.model, problem: r.problem, fwhm: r.selection.fwhm, nStars: r.selection.stars.length };
@@ -215,8 +220,7 @@ export function psfReserveStats(model: PsfModel | undefined, cat: Catalog, det: 
   const rows: number[] = [];
   for (let i = 0; i < star.length; i++) if (star[i] === 2) rows.push(i);
   if (!rows.length) return { n: 0, size: NaN };
-  const input = { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: det.segmentation, catalog: cat };
-  return reserveSummary(reserveResiduals(model, starsOf(input, rows)));
+  return reserveSummary(reserveResiduals(model, starsOf(psfInput(cat, det.segmentation, maps, ccd), rows)));
 }
 
 /** Stars measured and the robust rms of the size residual (sqrt(median^2 + scatter^2)) of reserve-star residuals. */

@@ -13,7 +13,7 @@ import type { Catalog } from '../catalog/schema.js';
 import type { DetectionResult } from '../detect/types.js';
 import type { Header } from '../fits/header.js';
 import { calibrateStep, type Calibration } from '../pipeline/calibrate.js';
-import { psfReserveStats, psfStep, reserveSummary, type backgroundStep, type Maps, type PsfStepResult } from '../pipeline/ccd.js';
+import { psfInput, psfReserveStats, psfStep, reserveSummary, type backgroundStep, type Maps, type PsfStepResult } from '../pipeline/ccd.js';
 import { focalAccumulate, focalFinish, focalSelect, reduceFocalGeometry, reduceFocalModel, type FocalCcd, type FocalFwhmSummary, type FocalGeometryResult, type FocalModelResult } from '../psf/focal.js';
 import type { PsfSummary } from '../psf/accumulate.js';
 import type { PsfModel } from '../psf/model.js';
@@ -87,7 +87,7 @@ export async function visitPsf(ctx: Ctx, gather: Gather, i: VisitPsfInput): Prom
   if (!ctx.config.frame) return own();
   const focalCcd = (): FocalCcd => {
     const { ccd, maps } = i.pixels(i.bg.model);
-    return { detector: geom!, input: { image: maps.image, rms: maps.weightedRms ?? maps.rms, gain: ccd.gain, mask: ccd.mask, segmentation: i.segmentation(), catalog: i.measured } };
+    return { detector: geom!, input: psfInput(i.measured, i.segmentation(), maps, ccd) };
   };
   // star selection needs the catalog only, not pixels
   const sel = geom
