@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { VERSION } from '../version.js';
-import { runProgram } from '../util/cli.js';
+import { checkJobs, runProgram } from '../util/cli.js';
 import { UserError } from '../util/errors.js';
 import { dumpConfig } from '../pipeline/config.js';
 import { buildConfig, paramOptions } from '../pipeline/config-cli.js';
@@ -21,10 +21,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('json', { type: 'boolean', describe: 'Print a one-line JSON summary on stdout' })
         .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'Worker threads over image HDUs' })
         .option('png', { type: 'string', describe: 'Write a PNG preview of the first image HDU with the detections' })
-        .check((a) => {
-          if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
-          return true;
-        })
+        .check(checkJobs)
         .command(
           '$0 [image]',
           false,

@@ -82,6 +82,12 @@ export function reportError(prog: string, err: unknown, debug: boolean): number 
   return EXIT.failure;
 }
 
+/** yargs .check() of --jobs: an integer from 1 to 256 (both CLIs' commands that run threads). */
+export function checkJobs(a: Record<string, unknown>): true {
+  if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
+  return true;
+}
+
 /** yargs' multi-line messages ("Invalid values:\n  Argument: x, Given: ...") on one line. */
 const oneLine = (msg: string): string => msg.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 

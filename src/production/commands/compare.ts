@@ -7,6 +7,7 @@ import { checkVisit, parseDetectorList } from '../ids.js';
 import { parseMemory } from '../memory.js';
 import { compareVisit, formatCompare } from '../compare.js';
 import { buildConfig, paramOptions } from '../../pipeline/config-cli.js';
+import { checkJobs } from '../../util/cli.js';
 import { UserError } from '../../util/errors.js';
 
 /** `lsst-prod compare visit N`: quick mode CCD by CCD against production on the whole visit. */
@@ -24,10 +25,7 @@ export const compareCommand: CommandFactory = () => ({
       .option('config', { alias: 'c', type: 'string', describe: 'Config file: JSON (SExtractor keys) or a SExtractor .sex file' })
       .option('json', { type: 'string', describe: 'Also write the comparison as JSON to this file' })
       .options(paramOptions())
-      .check((a) => {
-        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
-        return true;
-      }),
+      .check(checkJobs),
   handler: async (a) => {
     if (a.what !== 'visit') throw new UserError(`compare: unknown '${String(a.what)}' (use: lsst-prod compare visit N)`);
     const visit = checkVisit(a.visit, 'visit');

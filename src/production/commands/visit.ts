@@ -7,7 +7,7 @@ import { runVisitJob } from '../visit-run.js';
 import { engineOptions, slurmLog, slurmOptionsFrom } from '../engines/slurm-cli.js';
 import { runVisitSlurm } from '../engines/slurm.js';
 import { buildConfig, paramOptions } from '../../pipeline/config-cli.js';
-import { EXIT } from '../../util/cli.js';
+import { checkJobs, EXIT } from '../../util/cli.js';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../util/errors.js';
 
@@ -26,10 +26,7 @@ export const visitCommand: CommandFactory = (setExit) => ({
       .option('json', { type: 'boolean', describe: 'Print a one-line JSON summary on stdout' })
       .options(paramOptions())
       .options(engineOptions())
-      .check((a) => {
-        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1 || (a.jobs as number) > 256) throw new UserError('option --jobs needs an integer from 1 to 256');
-        return true;
-      }),
+      .check(checkJobs),
   handler: async (a) => {
     const visit = checkVisit(a.visit, 'visit');
     const repo = Repo.open(a.repo as string | undefined);
